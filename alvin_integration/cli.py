@@ -1,0 +1,113 @@
+"""The ``alvin-integration`` command: mock-backend, doctor and spool tools."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import List, Optional
+
+from alvin_integration import __version__
+
+
+def _mock_backend(args: argparse.Namespace) -> int:
+    from alvin_integration.mock_backend.server import make_server
+
+    server = make_server(args.host, args.port, args.db, args.api_key)
+    key_rule = "checking X-API-KEY against --api-key" if args.api_key else "accepting any non-empty X-API-KEY"
+    print(f"mock Alvin API on {server.url} (db: {args.db}, {key_rule})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from alvin_integration.doctor import run_doctor
+
+    return run_doctor(timeout=args.timeout)
+
+
+def _spool(args: argparse.Namespace) -> int:
+    from alvin_integration.config import load_settings
+    from alvin_integration.spool import Spool, describe_status
+
+    loaded = load_settings()
+    if loaded.settings is None:
+        print(loaded.summary(), file=sys.stderr)
+        return 1
+    settings = loaded.settings
+    if args.action == "status":
+        for line in describe_status(Spool(settings.spool_dir, settings.spool_max_bytes).status()):
+            print(line)
+        return 0
+    return _flush_spool(settings, args.timeout)
+
+
+def _flush_spool(settings: object, timeout: float) -> int:
+    from alvin_integration.emitter import Emitter
+    from alvin_integration.spool import describe_status
+
+    emitter = Emitter(settings)  # type: ignore[arg-type]
+    deadline = time.monotonic() + timeout
+    complete = False
+    try:
+        while time.monotonic() < deadline and not emitter.breaker.is_open():
+            complete = emitter.drain_once()
+            if complete:
+                break
+    finally:
+        emitter.close(timeout=1)
+    print(f"delivered {emitter.delivered} event(s), {emitter.dead_lettered} moved to dead letters")
+    for line in describe_status(emitter.spool.status()):
+        print(line)
+    if not complete:
+        print("the spool could not be emptied now (see alvin-integration doctor)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line grammar."""
+    parser = argparse.ArgumentParser(
+        prog="alvin-integration",
+        description="Report Apache Airflow lineage to the Alvin data platform.",
+    )
+    parser.add_argument("--version", action="version", version=f"alvin-integration {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    mock = commands.add_parser("mock-backend", help="run a local stand-in for the Alvin API")
+    mock.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    mock.add_argument("--port", type=int, default=9000, help="port to listen on (default 9000; 0 = any free)")
+    mock.add_argument("--db", default=":memory:", help="SQLite file to keep events in (default: memory)")
+    mock.add_argument(
+        "--api-key",
+        default=os.environ.get("ALVIN_MOCK_API_KEY"),
+        help="the only X-API-KEY accepted (default $ALVIN_MOCK_API_KEY, else any non-empty key)",
+    )
+    mock.set_defaults(func=_mock_backend)
+
+    doctor = commands.add_parser("doctor", help="check settings, network, API key and spool")
+    doctor.add_argument("--timeout", type=float, default=5.0, help="seconds per network check")
+    doctor.set_defaults(func=_doctor)
+
+    spool = commands.add_parser("spool", help="inspect or deliver the local event spool")
+    spool.add_argument("action", choices=("status", "flush"))
+    spool.add_argument("--timeout", type=float, default=60.0, help="flush: give up after this many seconds")
+    spool.set_defaults(func=_spool)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

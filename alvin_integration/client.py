@@ -1,0 +1,184 @@
+"""HTTP transport to the Alvin API: keep-alive session, auth header, timeouts, retries, outcomes.
+
+``AlvinClient.send`` never raises for network or HTTP trouble; it returns a ``Delivery`` that says
+what the sender should do with the record: it was accepted, it was rejected (dead-letter it), the
+API refused our key or URL (keep it, pause), or try again later.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional
+
+import requests
+
+from alvin_integration import __version__
+from alvin_integration.config import Settings
+from alvin_integration.logs import get_logger
+from alvin_integration.spool import Record
+
+log = get_logger(__name__)
+
+DELIVERED = "delivered"
+REJECTED = "rejected"  # a 4xx for this event: retrying cannot help
+REFUSED = "refused"  # 401/403/404/405: our key or URL is wrong; every event would fail alike
+RETRY_LATER = "retry_later"
+
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+CONFIG_STATUS = frozenset({401, 403, 404, 405})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long one record is retried before the sender gives up on it for now."""
+
+    base_delay: float = 0.5
+    max_delay: float = 10.0
+    max_retry_after: float = 60.0
+    window: float = 20.0  # one overall deadline for all attempts at one record
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter for the given (0-based) attempt."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * (2**attempt)))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of sending one record."""
+
+    outcome: str
+    status: Optional[int] = None
+    detail: str = ""
+    retry_after: Optional[float] = None
+    attempts: int = 1
+
+
+def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def user_agent(host: str = "") -> str:
+    """``alvin-integration/<v>`` followed by the host's product token (``airflow/<v>``)."""
+    return f"alvin-integration/{__version__} {host}".strip()
+
+
+class AlvinClient:
+    """Sends records to the Alvin API over one keep-alive session."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        policy: Optional[RetryPolicy] = None,
+        host: str = "",
+        sleep: Optional[Callable[[float], Any]] = None,
+    ) -> None:
+        self.settings = settings
+        self.policy = policy or RetryPolicy()
+        self.host = host
+        self._sleep = sleep or time.sleep
+        self._local = threading.local()
+
+    def reset(self) -> None:
+        """Drop the session (after a fork the parent's sockets must not be shared)."""
+        self._local = threading.local()
+
+    @property
+    def session(self) -> requests.Session:
+        """This thread's session, created on first use."""
+        session: Optional[requests.Session] = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers.update(
+                {
+                    "X-API-KEY": self.settings.api_key,
+                    "Content-Type": "application/json",
+                    "User-Agent": user_agent(self.host),
+                }
+            )
+            session.verify = self.settings.tls_verify
+            session.trust_env = True
+            self._local.session = session
+        return session
+
+    def url_for(self, path: str) -> str:
+        """The absolute URL of an API path."""
+        return self.settings.url + path
+
+    def send(self, record: Record, deadline: Optional[float] = None) -> Delivery:
+        """POST one record, retrying transient failures until the overall deadline."""
+        deadline = time.monotonic() + self.policy.window if deadline is None else deadline
+        body = json.dumps(record.body, separators=(",", ":"), ensure_ascii=False, default=str)
+        data = body.encode("utf-8")
+        attempt = 0
+        while True:
+            attempt += 1
+            delivery = self._attempt(record, data, deadline)
+            if delivery.outcome != RETRY_LATER:
+                return Delivery(delivery.outcome, delivery.status, delivery.detail, None, attempt)
+            wait = self.policy.backoff(attempt - 1)
+            if delivery.retry_after is not None:
+                wait = min(delivery.retry_after, self.policy.max_retry_after)
+            if time.monotonic() + wait >= deadline:
+                return Delivery(RETRY_LATER, delivery.status, delivery.detail, wait, attempt)
+            self._sleep(wait)
+
+    def _attempt(self, record: Record, data: bytes, deadline: float) -> Delivery:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return Delivery(RETRY_LATER, detail="deadline reached")
+        timeout = min(self.settings.http_timeout, remaining)
+        try:
+            response = self.session.post(
+                self.url_for(record.path),
+                data=data,
+                headers={"Idempotency-Key": record.id},
+                timeout=(min(timeout, 5.0), timeout),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            return Delivery(RETRY_LATER, detail=f"{type(exc).__name__}: {_short(str(exc))}")
+        try:
+            status = response.status_code
+            detail = _short(response.text)
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        finally:
+            response.close()
+        if 200 <= status < 300:
+            return Delivery(DELIVERED, status)
+        if status in RETRYABLE_STATUS:
+            return Delivery(RETRY_LATER, status, detail, retry_after)
+        if status in CONFIG_STATUS or 300 <= status < 400:
+            return Delivery(REFUSED, status, detail)
+        if 400 <= status < 500:
+            return Delivery(REJECTED, status, detail)
+        return Delivery(RETRY_LATER, status, detail, retry_after)
+
+    def get(self, path: str, timeout: float) -> requests.Response:
+        """A plain GET on the API (for ``doctor``)."""
+        return self.session.get(self.url_for(path), timeout=timeout, allow_redirects=False)
+
+    def post_json(self, path: str, payload: Dict[str, Any], timeout: float) -> requests.Response:
+        """A plain POST on the API (for ``doctor``)."""
+        return self.session.post(self.url_for(path), json=payload, timeout=timeout, allow_redirects=False)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,288 @@
+"""Settings: read from ``ALVIN_*`` environment variables or the ``[alvin]`` section of airflow.cfg.
+
+Precedence, highest first: ``ALVIN_<NAME>``, ``AIRFLOW__ALVIN__<NAME>``, ``[alvin] <name>`` in
+airflow.cfg (``$AIRFLOW_CONFIG`` or ``$AIRFLOW_HOME/airflow.cfg``), the default. A missing or invalid
+required setting never raises: the result carries problems, each with a stable id and the fix.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
+
+from alvin_integration.redact import register_secret
+
+ERROR_MISSING = "alvin.E001"
+ERROR_BAD_URL = "alvin.E002"
+ERROR_BAD_NUMBER = "alvin.E003"
+ERROR_BAD_BOOLEAN = "alvin.E004"
+ERROR_BAD_PLATFORM_ID = "alvin.E005"
+ERROR_BAD_CA_BUNDLE = "alvin.E006"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One setting: its environment variable, its airflow.cfg key, default and meaning."""
+
+    env: str
+    key: str
+    default: Optional[str]
+    help: str
+    required: bool = False
+
+
+SPECS: Tuple[SettingSpec, ...] = (
+    SettingSpec("ALVIN_URL", "url", None, "Base URL of the Alvin API, e.g. https://app.alvin.ai", True),
+    SettingSpec("ALVIN_API_KEY", "api_key", None, "API key sent as X-API-KEY (never logged)", True),
+    SettingSpec("ALVIN_PLATFORM_ID", "platform_id", None, "Alvin platform id of this Airflow", True),
+    SettingSpec("ALVIN_DISABLED", "disabled", "false", "true switches the integration off"),
+    SettingSpec(
+        "ALVIN_SPOOL_DIR",
+        "spool_dir",
+        None,
+        "Local outbox directory (default $AIRFLOW_HOME/alvin/spool)",
+    ),
+    SettingSpec("ALVIN_SPOOL_MAX_MB", "spool_max_mb", "256", "Spool size cap; oldest events dropped past it"),
+    SettingSpec("ALVIN_HTTP_TIMEOUT", "http_timeout", "10", "Seconds to connect and to read one response"),
+    SettingSpec(
+        "ALVIN_FLUSH_TIMEOUT",
+        "flush_timeout",
+        "5",
+        "Seconds a finishing task may wait for delivery",
+    ),
+    SettingSpec("ALVIN_VERIFY_SSL", "verify_ssl", "true", "false turns TLS certificate checks off"),
+    SettingSpec("ALVIN_CA_BUNDLE", "ca_bundle", None, "Path of a CA bundle for a private CA"),
+    SettingSpec("ALVIN_VERBOSE_LOG", "verbose_log", "false", "true logs every delivery and stack traces"),
+)
+SPEC_BY_KEY: Dict[str, SettingSpec] = {spec.key: spec for spec in SPECS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings of one process."""
+
+    url: str
+    api_key: str = field(repr=False)
+    platform_id: str
+    spool_dir: str
+    spool_max_mb: float = 256.0
+    http_timeout: float = 10.0
+    flush_timeout: float = 5.0
+    verify_ssl: bool = True
+    ca_bundle: Optional[str] = None
+    verbose_log: bool = False
+
+    @property
+    def spool_max_bytes(self) -> int:
+        """The spool size cap in bytes."""
+        return int(self.spool_max_mb * 1024 * 1024)
+
+    @property
+    def tls_verify(self) -> bool | str:
+        """The value for ``requests``' ``verify``: a CA bundle path, or on/off."""
+        if self.ca_bundle:
+            return self.ca_bundle
+        return self.verify_ssl
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A setting that is missing or invalid, with a stable id and the fix in words."""
+
+    code: str
+    env: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.message} [{self.code}]"
+
+
+@dataclass
+class LoadedSettings:
+    """The outcome of reading settings: either usable settings, disabled, or problems."""
+
+    settings: Optional[Settings]
+    problems: List[Problem]
+    sources: Dict[str, str]
+    disabled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Whether reporting can run."""
+        return self.settings is not None and not self.disabled
+
+    def summary(self) -> str:
+        """One log line saying why reporting is off, naming every bad setting and its fix."""
+        if self.disabled:
+            return "alvin-integration is disabled by ALVIN_DISABLED; tasks are not reported."
+        return "alvin-integration is not reporting (tasks run as usual): " + "; ".join(
+            str(p) for p in self.problems
+        )
+
+
+def airflow_config_path(environ: Mapping[str, str]) -> str:
+    """The airflow.cfg path Airflow itself would read."""
+    if environ.get("AIRFLOW_CONFIG"):
+        return environ["AIRFLOW_CONFIG"]
+    return os.path.join(airflow_home(environ), "airflow.cfg")
+
+
+def airflow_home(environ: Mapping[str, str]) -> str:
+    """``$AIRFLOW_HOME``, or Airflow's default ``~/airflow``."""
+    return os.path.expanduser(environ.get("AIRFLOW_HOME") or "~/airflow")
+
+
+def read_alvin_section(path: str) -> Dict[str, str]:
+    """The ``[alvin]`` section of an ini file, or nothing if the file or section is absent."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (OSError, configparser.Error, UnicodeDecodeError):
+        return {}
+    if not parser.has_section("alvin"):
+        return {}
+    return {key.lower(): value for key, value in parser.items("alvin")}
+
+
+def _how_to_set(spec: SettingSpec) -> str:
+    return (
+        f"set the environment variable {spec.env} or '{spec.key}' in the [alvin] section of "
+        f"airflow.cfg (on Cloud Composer: an environment variable, or the Airflow configuration "
+        f"override section 'alvin', key '{spec.key}')"
+    )
+
+
+def _parse_bool(spec: SettingSpec, raw: str, problems: List[Problem]) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    problems.append(
+        Problem(
+            ERROR_BAD_BOOLEAN,
+            spec.env,
+            f"{spec.env}={raw!r} is not true/false; {_how_to_set(spec)}",
+        )
+    )
+    return spec.default in _TRUE
+
+
+def _parse_positive(spec: SettingSpec, raw: str, problems: List[Problem]) -> float:
+    try:
+        value = float(raw)
+        if value > 0 and value != float("inf"):
+            return value
+    except ValueError:
+        pass
+    problems.append(
+        Problem(
+            ERROR_BAD_NUMBER,
+            spec.env,
+            f"{spec.env}={raw!r} is not a positive number; {_how_to_set(spec)}",
+        )
+    )
+    return float(spec.default or 1)
+
+
+def _check_url(raw: str, problems: List[Problem]) -> str:
+    spec = SPEC_BY_KEY["url"]
+    url = raw.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        if parts.password:
+            register_secret(parts.password)
+    except ValueError:
+        valid = False
+    if not valid:
+        shown = url if len(url) < 80 else url[:77] + "..."
+        problems.append(
+            Problem(
+                ERROR_BAD_URL,
+                spec.env,
+                f"{spec.env}={shown!r} is not an http(s) URL with a host "
+                f"(expected e.g. https://app.alvin.ai); {_how_to_set(spec)}",
+            )
+        )
+    return url
+
+
+def load_settings(
+    environ: Optional[Mapping[str, str]] = None, config_path: Optional[str] = None
+) -> LoadedSettings:
+    """Read and validate the settings; never raises for bad values."""
+    env = os.environ if environ is None else environ
+    section = read_alvin_section(config_path or airflow_config_path(env))
+    raw: Dict[str, str] = {}
+    sources: Dict[str, str] = {}
+    for spec in SPECS:
+        for source, value in (
+            (f"env {spec.env}", env.get(spec.env)),
+            (
+                f"env AIRFLOW__ALVIN__{spec.key.upper()}",
+                env.get(f"AIRFLOW__ALVIN__{spec.key.upper()}"),
+            ),
+            (f"airflow.cfg [alvin] {spec.key}", section.get(spec.key)),
+            ("default", spec.default),
+        ):
+            if value is not None and (value.strip() or source == "default"):
+                raw[spec.key] = value
+                sources[spec.key] = source
+                break
+
+    register_secret(raw.get("api_key"))
+    problems: List[Problem] = []
+    if _parse_bool(SPEC_BY_KEY["disabled"], raw["disabled"], problems):
+        return LoadedSettings(None, [], sources, disabled=True)
+
+    for spec in SPECS:
+        if spec.required and not raw.get(spec.key, "").strip():
+            problems.append(Problem(ERROR_MISSING, spec.env, f"{spec.env} is not set; {_how_to_set(spec)}"))
+
+    url = _check_url(raw["url"], problems) if raw.get("url", "").strip() else ""
+    platform_id = raw.get("platform_id", "").strip()
+    if platform_id and any(ch.isspace() for ch in platform_id):
+        spec = SPEC_BY_KEY["platform_id"]
+        problems.append(
+            Problem(
+                ERROR_BAD_PLATFORM_ID,
+                spec.env,
+                f"{spec.env}={platform_id!r} contains white space; use the platform id shown in "
+                f"the Alvin UI; {_how_to_set(spec)}",
+            )
+        )
+    ca_bundle = (raw.get("ca_bundle") or "").strip() or None
+    if ca_bundle and not os.path.isfile(ca_bundle):
+        spec = SPEC_BY_KEY["ca_bundle"]
+        problems.append(
+            Problem(ERROR_BAD_CA_BUNDLE, spec.env, f"{spec.env}={ca_bundle!r} is not a readable file")
+        )
+
+    numbers: Dict[str, Callable[[SettingSpec, str, List[Problem]], object]] = {
+        "spool_max_mb": _parse_positive,
+        "http_timeout": _parse_positive,
+        "flush_timeout": _parse_positive,
+        "verify_ssl": _parse_bool,
+        "verbose_log": _parse_bool,
+    }
+    parsed = {key: parse(SPEC_BY_KEY[key], raw[key], problems) for key, parse in numbers.items()}
+    if problems:
+        return LoadedSettings(None, problems, sources)
+
+    spool_dir = (raw.get("spool_dir") or "").strip() or os.path.join(airflow_home(env), "alvin", "spool")
+    settings = Settings(
+        url=url,
+        api_key=raw["api_key"].strip(),
+        platform_id=platform_id,
+        spool_dir=os.path.expanduser(spool_dir),
+        ca_bundle=ca_bundle,
+        **parsed,  # type: ignore[arg-type]
+    )
+    return LoadedSettings(settings, [], sources)

@@ -1,0 +1,214 @@
+"""``alvin-integration doctor``: checks each layer between this machine and the Alvin API.
+
+One line per check; each failure says how to fix it. The checks stop at the first layer that fails
+(no point testing HTTP when DNS fails), except the spool, which is local and always checked.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Callable, List, Mapping, Optional
+from urllib.parse import urlsplit
+
+import requests
+
+from alvin_integration.client import AlvinClient
+from alvin_integration.config import LoadedSettings, Settings, load_settings
+from alvin_integration.emitter import LINEAGE_PATH
+from alvin_integration.spool import Spool, describe_status
+
+OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
+
+
+@dataclass
+class Check:
+    """The result of one check."""
+
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+    def lines(self) -> List[str]:
+        """How the check is printed."""
+        out = [f"{self.status:<4} {self.name:<9} {self.detail}"]
+        if self.fix:
+            out.append(f"{'':<14} fix: {self.fix}")
+        return out
+
+
+def _host_port(settings: Settings) -> tuple[str, int]:
+    parts = urlsplit(settings.url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def check_settings(loaded: LoadedSettings) -> Check:
+    """Are the required settings present and valid?"""
+    if loaded.disabled:
+        return Check("settings", WARN, "ALVIN_DISABLED is true: nothing is reported", "unset ALVIN_DISABLED")
+    if loaded.settings is None:
+        problems = "; ".join(str(p) for p in loaded.problems)
+        return Check("settings", FAIL, problems, "set the settings named above, then run doctor again")
+    s = loaded.settings
+    return Check(
+        "settings",
+        OK,
+        f"url={s.url} platform_id={s.platform_id} api_key=set ({len(s.api_key)} chars, from "
+        f"{loaded.sources.get('api_key')})",
+    )
+
+
+def check_dns(settings: Settings) -> Check:
+    """Does the API's host name resolve?"""
+    host, port = _host_port(settings)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = sorted({str(info[4][0]) for info in infos})
+    except socket.gaierror as exc:
+        return Check(
+            "dns",
+            FAIL,
+            f"cannot resolve {host}: {exc}",
+            "check the host in ALVIN_URL; from a Docker container use host.docker.internal to reach "
+            "the host machine, or the compose service name (e.g. alvin_backend)",
+        )
+    return Check("dns", OK, f"{host} -> {', '.join(addresses[:4])}")
+
+
+def check_tcp(settings: Settings, timeout: float) -> Check:
+    """Does a TCP connection to the API's port open?"""
+    host, port = _host_port(settings)
+    started = time.monotonic()
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        return Check(
+            "tcp",
+            FAIL,
+            f"cannot connect to {host}:{port}: {exc}",
+            "is the Alvin API running and listening on that port? A firewall, VPC egress rule or "
+            "proxy may block it; on Composer, check the environment's egress (NAT) settings",
+        )
+    return Check("tcp", OK, f"connected to {host}:{port} in {(time.monotonic() - started) * 1000:.0f} ms")
+
+
+def check_http(client: AlvinClient, timeout: float) -> Check:
+    """Does the API answer HTTP (and TLS, for https)?"""
+    try:
+        response = client.get("/", timeout)
+        response.close()
+    except requests.exceptions.SSLError as exc:
+        return Check(
+            "http",
+            FAIL,
+            f"TLS handshake failed: {exc}",
+            "for a private CA set ALVIN_CA_BUNDLE to its PEM file (ALVIN_VERIFY_SSL=false only for tests)",
+        )
+    except requests.RequestException as exc:
+        return Check("http", FAIL, f"no HTTP answer: {exc}", "check that ALVIN_URL points at the Alvin API")
+    return Check("http", OK, f"GET {client.settings.url}/ answered HTTP {response.status_code}")
+
+
+def check_api_key(client: AlvinClient, timeout: float) -> Check:
+    """Does the API accept our key? (An empty event is sent: 400 means the key was accepted.)"""
+    try:
+        response = client.post_json(LINEAGE_PATH, {}, timeout)
+        response.close()
+    except requests.RequestException as exc:
+        return Check("api_key", FAIL, f"POST {LINEAGE_PATH} failed: {exc}", "see the http check above")
+    status = response.status_code
+    if status in (401, 403):
+        return Check(
+            "api_key",
+            FAIL,
+            f"API key rejected (HTTP {status})",
+            "create a key in the Alvin UI and set ALVIN_API_KEY to it (events stay spooled meanwhile)",
+        )
+    if status in (404, 405):
+        return Check(
+            "api_key",
+            FAIL,
+            f"{client.url_for(LINEAGE_PATH)} not found (HTTP {status})",
+            "ALVIN_URL must be the API's base URL, without /api/v1",
+        )
+    if status >= 500:
+        return Check("api_key", FAIL, f"the API answered HTTP {status}", "the Alvin API is unwell; try later")
+    return Check("api_key", OK, f"key accepted (probe answered HTTP {status})")
+
+
+def check_spool(settings: Settings) -> List[Check]:
+    """Is the spool writable, and what waits in it?"""
+    try:
+        os.makedirs(settings.spool_dir, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=settings.spool_dir, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return [
+            Check(
+                "spool",
+                FAIL,
+                f"cannot write to {settings.spool_dir}: {exc}",
+                "set ALVIN_SPOOL_DIR to a local directory the Airflow user can write",
+            )
+        ]
+    status = Spool(settings.spool_dir, settings.spool_max_bytes).status()
+    checks = [Check("spool", OK, line) for line in describe_status(status)]
+    if status.dead_letters:
+        checks.append(
+            Check(
+                "spool",
+                WARN,
+                f"{status.dead_letters} event(s) were rejected by the API",
+                f"see {os.path.join(settings.spool_dir, 'dead-letter.jsonl')} for the reasons",
+            )
+        )
+    if status.bytes > 0.8 * status.max_bytes:
+        checks.append(Check("spool", WARN, "the spool is over 80% full", "check the API checks above"))
+    return checks
+
+
+def check_airflow() -> Check:
+    """Which Airflow is installed here (read from package metadata, without importing it)?"""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover - Python < 3.8
+        return Check("airflow", SKIP, "cannot read package metadata")
+    try:
+        return Check("airflow", OK, f"apache-airflow {version('apache-airflow')} installed")
+    except PackageNotFoundError:
+        return Check("airflow", SKIP, "Airflow is not installed in this Python environment")
+
+
+def run_doctor(
+    environ: Optional[Mapping[str, str]] = None,
+    timeout: float = 5.0,
+    out: Callable[[str], None] = print,
+) -> int:
+    """Run every check, print one line each, return 1 if any failed."""
+    loaded = load_settings(environ)
+    checks = [check_settings(loaded)]
+    settings = loaded.settings
+    if settings is not None:
+        client = AlvinClient(settings)
+        layers: List[Callable[[], Check]] = [
+            lambda: check_dns(settings),
+            lambda: check_tcp(settings, timeout),
+            lambda: check_http(client, timeout),
+            lambda: check_api_key(client, timeout),
+        ]
+        for layer in layers:
+            checks.append(layer())
+            if checks[-1].status == FAIL:
+                break
+        checks.extend(check_spool(settings))
+    checks.append(check_airflow())
+    for check in checks:
+        for line in check.lines():
+            out(line)
+    failed = [c for c in checks if c.status == FAIL]
+    out(f"doctor: {len(checks) - len(failed)} ok, {len(failed)} failed")
+    return 1 if failed else 0

@@ -1,0 +1,306 @@
+"""The background sender: ``emit`` appends to the spool and returns; a daemon thread delivers.
+
+A task waits for nothing but the local append. At the end of a task the adapter calls ``flush``,
+which waits at most its timeout (and not at all while the circuit is open); what is left stays in
+the spool for the next process. After ``os.fork`` the child gets a fresh thread, lock, session and
+segment, and never resends what the parent was sending. Nothing relies on ``atexit``: Airflow's
+task processes end with ``os._exit``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from typing import Optional, Union
+
+from alvin_integration.client import (
+    DELIVERED,
+    REFUSED,
+    REJECTED,
+    AlvinClient,
+    Delivery,
+    RetryPolicy,
+)
+from alvin_integration.config import LoadedSettings, Settings, load_settings
+from alvin_integration.logs import get_logger, log_once
+from alvin_integration.model import MetadataBatch, RunEvent
+from alvin_integration.redact import redact
+from alvin_integration.spool import Record, Spool, Verdict
+
+log = get_logger(__name__)
+
+LINEAGE_PATH = "/api/v1/lineage"
+METADATA_PATH = "/api/v1/metadata"
+POLL_SECONDS = 5.0  # how often an idle sender looks for segments other processes left behind
+REFUSED_PAUSE_SECONDS = 300.0
+
+
+class CircuitBreaker:
+    """Stops the sender hammering a failing API: open after a failure, longer each time."""
+
+    def __init__(self, base: float = 2.0, cap: float = 300.0) -> None:
+        self.base = base
+        self.cap = cap
+        self.failures = 0
+        self._open_until = 0.0
+
+    def is_open(self) -> bool:
+        """Whether sending should wait."""
+        return time.monotonic() < self._open_until
+
+    def seconds_left(self) -> float:
+        """How long until the next attempt is allowed."""
+        return max(0.0, self._open_until - time.monotonic())
+
+    def success(self) -> None:
+        """Close the circuit."""
+        self.failures = 0
+        self._open_until = 0.0
+
+    def failure(self, at_least: float = 0.0) -> None:
+        """Open the circuit for the next backoff step (or ``at_least``, e.g. a Retry-After)."""
+        step = min(self.cap, self.base * (2**self.failures))
+        self.failures += 1
+        self.pause(max(at_least, random.uniform(step / 2, step)))
+
+    def pause(self, seconds: float) -> None:
+        """Open the circuit for ``seconds``."""
+        self._open_until = time.monotonic() + seconds
+
+
+class Emitter:
+    """Owns a spool, a client and the sender thread of this process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        spool: Optional[Spool] = None,
+        client: Optional[AlvinClient] = None,
+        breaker: Optional[CircuitBreaker] = None,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.settings = settings
+        self.spool = spool or Spool(settings.spool_dir, settings.spool_max_bytes)
+        self.client = client or AlvinClient(
+            settings, RetryPolicy(window=max(20.0, 2 * settings.http_timeout))
+        )
+        self.breaker = breaker or CircuitBreaker()
+        self.poll_seconds = poll_seconds
+        self.delivered = 0
+        self.dead_lettered = 0
+        self._init_process_state()
+
+    def _init_process_state(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._progress = threading.Condition()
+        self._thread: Optional[threading.Thread] = None
+        self.client._sleep = self._stop.wait
+
+    def after_fork_in_child(self) -> None:
+        """Start over in a forked child: no thread, new locks, new session, new segment."""
+        self.spool.after_fork_in_child()
+        self.client.reset()
+        self._init_process_state()
+
+    # -- the task-facing side ------------------------------------------------------------------
+
+    def emit(self, event: Union[RunEvent, MetadataBatch]) -> str:
+        """Append one event to the spool and wake the sender; returns the event's id."""
+        if os.getpid() != self._pid:
+            self.after_fork_in_child()
+        path = LINEAGE_PATH if isinstance(event, RunEvent) else METADATA_PATH
+        record = Record(id=event.event_id, path=path, body=redact(event.to_dict()))
+        self.spool.append(record)
+        self._ensure_sender()
+        self._wake.set()
+        return record.id
+
+    def flush(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for this process's events; True if all delivered."""
+        if os.getpid() != self._pid:
+            self.after_fork_in_child()
+        if not self.spool.own_pending():
+            return True
+        if self.breaker.is_open():
+            return False
+        self._ensure_sender()
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        with self._progress:
+            while self.spool.own_pending():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self.breaker.is_open():
+                    return False
+                self._progress.wait(min(remaining, 0.05))
+        return True
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the sender thread (tests and tools; task processes simply exit)."""
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        self.spool.close()
+
+    # -- the sender ----------------------------------------------------------------------------
+
+    def _ensure_sender(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="alvin-sender", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            done_before = self.delivered + self.dead_lettered
+            try:
+                if self.breaker.is_open():
+                    self._stop.wait(min(self.breaker.seconds_left(), self.poll_seconds))
+                    continue
+                self.drain_once()
+            except Exception as exc:  # the sender must outlive any bug of ours
+                log.warning("alvin-integration sender error (events stay spooled): %s", exc)
+                self.breaker.failure()
+            self._notify()
+            progressed = self.delivered + self.dead_lettered > done_before
+            if self.spool.own_pending() and not self.breaker.is_open():
+                # More was appended meanwhile; if a segment of ours is held elsewhere, do not spin.
+                if not progressed:
+                    self._stop.wait(0.1)
+                continue
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def drain_once(self) -> bool:
+        """One pass over the spool; True if everything this process could claim was delivered."""
+        return self.spool.drain(self._deliver, self._stop.is_set)
+
+    def _deliver(self, record: Record) -> str:
+        delivery = self.client.send(record)
+        verdict = self._judge(record, delivery)
+        self._notify()
+        return verdict
+
+    def _judge(self, record: Record, delivery: Delivery) -> str:
+        if delivery.outcome == DELIVERED:
+            self.breaker.success()
+            self.delivered += 1
+            if self.settings.verbose_log:
+                log.info("alvin-integration delivered %s to %s", record.id, record.path)
+            return Verdict.DONE
+        if delivery.outcome == REJECTED:
+            self.breaker.success()
+            self.dead_lettered += 1
+            self.spool.dead_letter(record, delivery.status, delivery.detail)
+            log.warning(
+                "alvin-integration: the Alvin API rejected event %s (HTTP %s: %s); it was moved to "
+                "%s and will not be retried",
+                record.id,
+                delivery.status,
+                delivery.detail,
+                self.spool.dead_letter_path,
+            )
+            return Verdict.DONE
+        if delivery.outcome == REFUSED:
+            self.breaker.pause(REFUSED_PAUSE_SECONDS)
+            what = "API key rejected" if delivery.status in (401, 403) else "endpoint not found"
+            fix = "check ALVIN_API_KEY" if delivery.status in (401, 403) else "check ALVIN_URL"
+            log_once(
+                f"refused-{delivery.status}",
+                logging.ERROR,
+                "alvin-integration: %s by %s (HTTP %s); %s (alvin-integration doctor tells more). "
+                "Events are kept in the spool and sent once this is fixed.",
+                what,
+                self.client.url_for(record.path),
+                delivery.status,
+                fix,
+            )
+            return Verdict.STOP
+        self.breaker.failure(delivery.retry_after or 0.0)
+        log_once(
+            "api-unavailable",
+            logging.WARNING,
+            "alvin-integration: the Alvin API at %s is not answering (%s); events are kept in the "
+            "spool and sent when it is back",
+            self.settings.url,
+            delivery.detail or f"HTTP {delivery.status}",
+        )
+        return Verdict.STOP
+
+    def _notify(self) -> None:
+        with self._progress:
+            self._progress.notify_all()
+
+
+# -- the process-wide emitter ---------------------------------------------------------------------
+
+_emitter: Optional[Emitter] = None
+_emitter_lock = threading.Lock()
+_loaded: Optional[LoadedSettings] = None
+
+
+def get_emitter() -> Optional[Emitter]:
+    """This process's emitter, or None when settings are missing, invalid or disabled."""
+    global _emitter, _loaded
+    if _emitter is not None or _loaded is not None:
+        return _emitter
+    with _emitter_lock:
+        if _loaded is None:
+            loaded = load_settings()
+            if loaded.settings is not None and not loaded.disabled:
+                _emitter = Emitter(loaded.settings)
+            else:
+                log_once(
+                    "settings",
+                    logging.WARNING if loaded.problems else logging.INFO,
+                    loaded.summary(),
+                )
+            _loaded = loaded
+    return _emitter
+
+
+def reset_emitter() -> None:
+    """Forget the process-wide emitter so that settings are read again (tests and tools)."""
+    global _emitter, _loaded
+    with _emitter_lock:
+        if _emitter is not None:
+            _emitter.close(timeout=0.1)
+        _emitter, _loaded = None, None
+
+
+def emit(event: Union[RunEvent, MetadataBatch]) -> Optional[str]:
+    """Spool an event for delivery; never raises; returns its id, or None if not reporting."""
+    try:
+        emitter = get_emitter()
+        return emitter.emit(event) if emitter is not None else None
+    except Exception as exc:
+        log_once("emit-error", logging.WARNING, "alvin-integration could not spool an event: %s", exc)
+        return None
+
+
+def flush(timeout: float) -> bool:
+    """Wait at most ``timeout`` seconds for delivery of this process's events; never raises."""
+    try:
+        emitter = _emitter
+        return emitter.flush(timeout) if emitter is not None else True
+    except Exception as exc:
+        log_once("flush-error", logging.WARNING, "alvin-integration flush failed: %s", exc)
+        return False
+
+
+def _after_fork_in_child() -> None:
+    if _emitter is not None:
+        _emitter.after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

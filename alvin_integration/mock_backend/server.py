@@ -1,0 +1,136 @@
+"""The mock Alvin API's HTTP server (standard library only)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Dict, List, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+from alvin_integration.mock_backend.page import render_runs
+from alvin_integration.mock_backend.store import Store
+from alvin_integration.mock_backend.validate import metadata_problems, run_event_problems
+
+MAX_BODY = 10 * 1024 * 1024
+
+
+class MockAlvinServer(ThreadingHTTPServer):
+    """Holds the store and the expected API key for the handler."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: Tuple[str, int], store: Store, api_key: Optional[str]) -> None:
+        super().__init__(address, _Handler)
+        self.store = store
+        self.api_key = api_key
+
+    @property
+    def url(self) -> str:
+        """The base URL clients use."""
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        return f"http://{host}:{port}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real API
+    server: MockAlvinServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle's algorithm and the
+        # client's delayed ACK stall every keep-alive response by ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: the page and /api/v1/events show what arrived
+
+    def _send(self, status: int, payload: Any, content_type: str = "application/json") -> None:
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        body = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        query = {key: values[0] for key, values in parse_qs(url.query).items()}
+        store = self.server.store
+        if url.path == "/healthz":
+            self._send(200, {"status": "ok"})
+        elif url.path == "/api/v1/events":
+            events = store.events(query.get("job_name"), query.get("run_id"), query.get("event_type"))
+            self._send(200, events)
+        elif url.path == "/api/v1/metadata":
+            self._send(200, store.metadata())
+        elif url.path == "/api/v1/deliveries":
+            self._send(200, store.deliveries())
+        elif url.path == "/":
+            page = render_runs(store.runs(), len(store.events()))
+            self._send(200, page, "text/html; charset=utf-8")
+        else:
+            self._send(404, {"error": f"no such path: {url.path}"})
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        handlers: Dict[str, Callable[[Any], List[str]]] = {
+            "/api/v1/lineage": run_event_problems,
+            "/api/v1/metadata": metadata_problems,
+        }
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self.close_connection = True
+            self._send(413, {"error": f"body larger than {MAX_BODY} bytes"})
+            return
+        body = self.rfile.read(length)
+        key = self.headers.get("Idempotency-Key")
+        status, reply = self._post(path, body, key, handlers)
+        self.server.store.record_delivery(key, path, body, status)
+        self._send(status, reply)
+
+    def _post(
+        self,
+        path: str,
+        body: bytes,
+        key: Optional[str],
+        handlers: Dict[str, Callable[[Any], List[str]]],
+    ) -> Tuple[int, Any]:
+        if path not in handlers:
+            return 404, {"error": f"no such path: {path}"}
+        given = self.headers.get("X-API-KEY")
+        if not given:
+            return 401, {"error": "missing X-API-KEY header"}
+        if self.server.api_key is not None and given != self.server.api_key:
+            return 403, {"error": "API key not accepted"}
+        try:
+            payload = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            return 400, {"error": f"body is not JSON: {exc}"}
+        problems = handlers[path](payload)
+        if problems:
+            return 400, {"error": "; ".join(problems)}
+        if path == "/api/v1/lineage":
+            if not key:
+                return 400, {"error": "missing Idempotency-Key header"}
+            fresh = self.server.store.add_event(key, payload)
+        else:
+            fresh = self.server.store.add_metadata(key, payload)
+        return 200, {"status": "accepted" if fresh else "duplicate"}
+
+
+def make_server(
+    host: str = "127.0.0.1", port: int = 0, db: str = ":memory:", api_key: Optional[str] = None
+) -> MockAlvinServer:
+    """Create (not start) a server; port 0 picks a free port."""
+    return MockAlvinServer((host, port), Store(db), api_key)
+
+
+def start_in_thread(server: MockAlvinServer) -> threading.Thread:
+    """Serve in a daemon thread (for tests and the demo)."""
+    thread = threading.Thread(target=server.serve_forever, name="alvin-mock-backend", daemon=True)
+    thread.start()
+    return thread

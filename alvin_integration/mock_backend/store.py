@@ -1,0 +1,170 @@
+"""SQLite storage of the mock Alvin API: events deduped on their Idempotency-Key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from typing import Any, Dict, List, Optional
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT UNIQUE NOT NULL,
+    received_at REAL NOT NULL,
+    event_type TEXT,
+    event_time TEXT,
+    job_namespace TEXT,
+    job_name TEXT,
+    run_id TEXT,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_job ON events (job_name);
+CREATE INDEX IF NOT EXISTS events_run ON events (run_id);
+CREATE TABLE IF NOT EXISTS metadata (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT UNIQUE,
+    received_at REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT,
+    path TEXT NOT NULL,
+    body_sha256 TEXT NOT NULL,
+    status INTEGER NOT NULL
+);
+"""
+
+
+class Store:
+    """Thread-safe access to one SQLite file (or memory)."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            if path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+
+    def record_delivery(self, key: Optional[str], path: str, body: bytes, status: int) -> None:
+        """Log every request received, duplicates included (tests check resends with it)."""
+        digest = hashlib.sha256(body).hexdigest()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO deliveries (idempotency_key, path, body_sha256, status) VALUES (?,?,?,?)",
+                (key, path, digest, status),
+            )
+
+    def add_event(self, key: str, event: Dict[str, Any]) -> bool:
+        """Store an event; False if its key was seen before."""
+        job = event.get("job") or {}
+        run = event.get("run") or {}
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO events (idempotency_key, received_at, event_type, event_time, "
+                "job_namespace, job_name, run_id, body) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    key,
+                    time.time(),
+                    event.get("eventType"),
+                    event.get("eventTime"),
+                    job.get("namespace"),
+                    job.get("name"),
+                    run.get("runId"),
+                    json.dumps(event),
+                ),
+            )
+            return cursor.rowcount == 1
+
+    def add_metadata(self, key: Optional[str], payload: Dict[str, Any]) -> bool:
+        """Store a metadata payload; False if its key was seen before."""
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO metadata (idempotency_key, received_at, body) VALUES (?,?,?)",
+                (key, time.time(), json.dumps(payload)),
+            )
+            return cursor.rowcount == 1
+
+    def events(
+        self,
+        job_name: Optional[str] = None,
+        run_id: Optional[str] = None,
+        event_type: Optional[str] = None,
+        limit: int = 10_000,
+    ) -> List[Dict[str, Any]]:
+        """Stored events in arrival order, filtered."""
+        where, args = [], []  # type: List[str], List[Any]
+        for column, value in (
+            ("job_name", job_name),
+            ("run_id", run_id),
+            ("event_type", event_type),
+        ):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = "SELECT idempotency_key, received_at, body FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq LIMIT ?"
+        with self._lock:
+            rows = self._db.execute(sql, (*args, limit)).fetchall()
+        return [
+            {
+                "idempotency_key": r["idempotency_key"],
+                "received_at": r["received_at"],
+                "event": json.loads(r["body"]),
+            }
+            for r in rows
+        ]
+
+    def metadata(self) -> List[Dict[str, Any]]:
+        """Stored metadata payloads in arrival order."""
+        with self._lock:
+            rows = self._db.execute("SELECT body FROM metadata ORDER BY seq").fetchall()
+        return [json.loads(r["body"]) for r in rows]
+
+    def deliveries(self) -> List[Dict[str, Any]]:
+        """Every request received, in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT idempotency_key, path, body_sha256, status FROM deliveries ORDER BY seq"
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def runs(self) -> List[Dict[str, Any]]:
+        """One row per run: job, latest state and times, for the HTML page."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT run_id, job_namespace, job_name, event_type, event_time, body FROM events "
+                "ORDER BY seq"
+            ).fetchall()
+        runs: Dict[str, Dict[str, Any]] = {}
+        for row in rows:
+            run = runs.setdefault(
+                row["run_id"],
+                {
+                    "run_id": row["run_id"],
+                    "job": row["job_name"],
+                    "namespace": row["job_namespace"],
+                    "events": 0,
+                },
+            )
+            run["events"] += 1
+            run["last_event"] = row["event_type"]
+            run["last_time"] = row["event_time"]
+            event = json.loads(row["body"])
+            details = ((event.get("run") or {}).get("facets") or {}).get("alvin") or {}
+            run["state"] = details.get("state") or run.get("state")
+            run["inputs"] = [
+                f"{d.get('namespace')}/{d.get('name')}" for d in event.get("inputs") or []
+            ] or run.get("inputs", [])
+            run["outputs"] = [
+                f"{d.get('namespace')}/{d.get('name')}" for d in event.get("outputs") or []
+            ] or run.get("outputs", [])
+        return list(runs.values())

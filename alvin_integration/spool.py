@@ -1,0 +1,513 @@
+"""The durable local outbox: events wait here, on disk, until the Alvin API has accepted them.
+
+Layout of the spool directory::
+
+    segments/<created_ns>-<pid>-<rand>.seg   records, appended by exactly one process
+    segments/<same>.ack                      byte offset up to which the segment was delivered
+    corrupt/                                 segments with bad records, moved aside for a human
+    dead-letter.jsonl                        events the API rejected (never retried)
+
+A process appends to its own segment, created under a temporary name, locked with ``flock`` and
+only then renamed into place, so a drainer never sees a segment whose writer has not locked it.
+Any process drains a segment only while holding its ``flock``: the writer's own lock keeps other
+processes off a live segment, and a dead or rotated writer's segment is claimable by anyone.
+Records are deleted (with their segment) only after delivery, so delivery is at least once.
+
+A record is one line: ``R1 <crc32 hex> <json>\\n``. The JSON never contains a raw newline, so a
+torn write is a last line without one, and a flipped byte fails the checksum.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import secrets
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+
+from alvin_integration.logs import get_logger
+
+log = get_logger(__name__)
+
+RECORD_MAGIC = b"R1 "
+SEGMENT_SUFFIX = ".seg"
+ACK_SUFFIX = ".ack"
+TMP_PREFIX = ".tmp-"
+# Leftovers of a process that died between two steps are cleaned only when this old.
+STALE_SECONDS = 60.0
+RESCAN_SECONDS = 1.0
+_ACK_WIDTH = 20
+
+
+@dataclass(frozen=True)
+class Record:
+    """One event waiting for delivery: its dedupe id, the API path it goes to, and its body."""
+
+    id: str
+    path: str
+    body: Dict[str, Any]
+    created: float = field(default_factory=time.time)
+
+    def encode(self) -> bytes:
+        """The record as one checksummed line."""
+        payload = json.dumps(
+            {"id": self.id, "path": self.path, "created": self.created, "body": self.body},
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=str,
+        ).encode("utf-8")
+        return RECORD_MAGIC + b"%08x " % zlib.crc32(payload) + payload + b"\n"
+
+    @classmethod
+    def decode(cls, line: bytes) -> Record:
+        """Parse one line (without its newline); raises ValueError when it is damaged."""
+        if not line.startswith(RECORD_MAGIC) or len(line) < 13 or line[11:12] != b" ":
+            raise ValueError("not a spool record")
+        payload = line[12:]
+        if int(line[3:11], 16) != zlib.crc32(payload):
+            raise ValueError("checksum mismatch")
+        data = json.loads(payload.decode("utf-8"))
+        return cls(id=data["id"], path=data["path"], body=data["body"], created=data["created"])
+
+
+class Verdict:
+    """What a delivery attempt says about a record, as the spool needs to know it."""
+
+    DONE = "done"  # accepted, or moved to the dead-letter file: advance past it
+    STOP = "stop"  # not delivered now: keep it and stop this pass
+
+
+@dataclass
+class SpoolStatus:
+    """What is in the spool, for ``doctor`` and ``spool status``."""
+
+    directory: str
+    segments: int = 0
+    bytes: int = 0
+    pending_events: int = 0
+    oldest_event: Optional[float] = None
+    segments_in_use: int = 0
+    dead_letters: int = 0
+    corrupt_files: int = 0
+    max_bytes: int = 0
+
+
+@dataclass
+class _Claimed:
+    """A segment this process holds the lock of, while it drains it."""
+
+    path: str
+    fd: int
+    ack_fd: int
+    acked: int
+    written: int = 0  # for this process's own live segment: bytes appended so far
+    draining: bool = False  # the sender is reading it: closing must wait until it is done
+    sealed: bool = False
+
+
+def _lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+    return True
+
+
+def _read_ack(fd: int) -> int:
+    raw = os.pread(fd, _ACK_WIDTH + 1, 0).strip()
+    return int(raw) if raw.isdigit() else 0
+
+
+def _write_ack(fd: int, offset: int) -> None:
+    # One small pwrite at offset 0: a killed process cannot leave it half written.
+    os.pwrite(fd, b"%0*d\n" % (_ACK_WIDTH, offset), 0)
+
+
+def _close(fd: Optional[int]) -> None:
+    if fd is not None and fd >= 0:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+class Spool:
+    """A directory of per-process segment files with at-least-once, crash-safe delivery."""
+
+    def __init__(self, directory: str, max_bytes: int, rotate_bytes: Optional[int] = None) -> None:
+        self.directory = directory
+        self.segments_dir = os.path.join(directory, "segments")
+        self.corrupt_dir = os.path.join(directory, "corrupt")
+        self.dead_letter_path = os.path.join(directory, "dead-letter.jsonl")
+        self.max_bytes = max_bytes
+        self.rotate_bytes = rotate_bytes or max(64 * 1024, min(4 * 1024 * 1024, max_bytes // 8))
+        self.dropped_events = 0
+        self.corrupt_records = 0
+        self._reset_process_state()
+
+    def _reset_process_state(self) -> None:
+        self._lock = threading.RLock()
+        self._pid = os.getpid()
+        self._active: Optional[_Claimed] = None
+        self._own_sealed: List[str] = []
+        self._open_fds: Set[int] = set()
+        self._total_estimate = -1
+        self._last_scan = 0.0
+
+    # -- process life ------------------------------------------------------------------------
+
+    def after_fork_in_child(self) -> None:
+        """Forget the parent's segment and locks; the child starts a segment of its own."""
+        for fd in list(self._open_fds):
+            _close(fd)  # the parent keeps its own descriptors, and with them its locks
+        self._reset_process_state()
+
+    def close(self) -> None:
+        """Release this process's segment (it stays on disk for any drainer)."""
+        with self._lock:
+            if self._active is not None:
+                self._release(self._active)
+                self._active = None
+
+    # -- appending -----------------------------------------------------------------------------
+
+    def append(self, record: Record) -> None:
+        """Write one record to this process's segment: a local file write, never network."""
+        line = record.encode()
+        with self._lock:
+            if os.getpid() != self._pid:
+                self.after_fork_in_child()
+            self._make_room(len(line))
+            active = self._active_segment()
+            os.write(active.fd, line)
+            active.written += len(line)
+            self._total_estimate += len(line)
+            if active.written >= self.rotate_bytes:
+                self._seal_active()
+
+    def _active_segment(self) -> _Claimed:
+        if self._active is None:
+            os.makedirs(self.segments_dir, exist_ok=True)
+            name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{SEGMENT_SUFFIX}"
+            final = os.path.join(self.segments_dir, name)
+            tmp = os.path.join(self.segments_dir, TMP_PREFIX + name)
+            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+            self._open_fds.add(fd)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # a fresh file: nobody else can hold it yet
+            os.rename(tmp, final)
+            ack_fd = self._open_ack(final)
+            self._active = _Claimed(final, fd, ack_fd, 0)
+        return self._active
+
+    def _open_ack(self, segment_path: str) -> int:
+        fd = os.open(segment_path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o600)
+        self._open_fds.add(fd)
+        return fd
+
+    def _seal_active(self) -> None:
+        """Close this process's segment so that it can be drained and dropped like any other."""
+        if self._active is not None:
+            self._own_sealed.append(self._active.path)
+            self._active.sealed = True
+            if not self._active.draining:
+                self._release(self._active)
+            self._active = None
+
+    def _release(self, claimed: _Claimed) -> None:
+        for fd in (claimed.ack_fd, claimed.fd):
+            self._open_fds.discard(fd)
+            _close(fd)
+
+    # -- the size cap --------------------------------------------------------------------------
+
+    def _make_room(self, incoming: int) -> None:
+        now = time.monotonic()
+        if self._total_estimate < 0 or now - self._last_scan > RESCAN_SECONDS:
+            self._total_estimate = self._disk_bytes()
+            self._last_scan = now
+        if self._total_estimate + incoming <= self.max_bytes:
+            return
+        self._total_estimate = self._disk_bytes()
+        if self._total_estimate + incoming <= self.max_bytes:
+            return
+        dropped = 0
+        for path in self._segment_paths():
+            if self._total_estimate + incoming <= self.max_bytes:
+                break
+            if self._active is not None and path == self._active.path:
+                self._seal_active()
+            dropped += self._drop_segment(path)
+        self.dropped_events += dropped
+        if dropped:
+            log.warning(
+                "alvin-integration spool is full (cap %d MB): dropped the %d oldest undelivered "
+                "events (%d dropped by this process so far); raise ALVIN_SPOOL_MAX_MB or check "
+                "that the Alvin API is reachable (alvin-integration doctor)",
+                self.max_bytes // (1024 * 1024),
+                dropped,
+                self.dropped_events,
+            )
+
+    def _drop_segment(self, path: str) -> int:
+        claimed = self._claim(path)
+        if claimed is None:
+            return 0  # a live writer or another drainer holds it
+        try:
+            size = os.fstat(claimed.fd).st_size
+            records, _bad, _end = self._read_records(claimed, size)
+            self._delete(claimed)
+            self._total_estimate -= size
+            return len(records)
+        finally:
+            self._release(claimed)
+
+    def _disk_bytes(self) -> int:
+        total = 0
+        for path in self._segment_paths():
+            try:
+                total += os.stat(path).st_size
+            except FileNotFoundError:
+                continue
+        return total
+
+    # -- draining ------------------------------------------------------------------------------
+
+    def _segment_paths(self) -> List[str]:
+        try:
+            names = os.listdir(self.segments_dir)
+        except FileNotFoundError:
+            return []
+        return [os.path.join(self.segments_dir, n) for n in sorted(names) if n.endswith(SEGMENT_SUFFIX)]
+
+    def _claim(self, path: str) -> Optional[_Claimed]:
+        """Lock a segment that no live process holds; None if it is held or gone."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        self._open_fds.add(fd)
+        try:
+            if not _lock(fd):
+                raise FileNotFoundError(path)
+            # A drainer that finished it may have deleted it while we waited for the lock.
+            if os.fstat(fd).st_ino != os.stat(path).st_ino:
+                raise FileNotFoundError(path)
+            ack_fd = self._open_ack(path)
+        except FileNotFoundError:
+            self._open_fds.discard(fd)
+            _close(fd)
+            return None
+        return _Claimed(path, fd, ack_fd, _read_ack(ack_fd))
+
+    def _read_records(self, claimed: _Claimed, end: int) -> Tuple[List[Tuple[int, Record]], int, int]:
+        """Records after the ack offset up to ``end``: (end offset of each, record), bad count, end."""
+        data = os.pread(claimed.fd, max(0, end - claimed.acked), claimed.acked)
+        records: List[Tuple[int, Record]] = []
+        bad = 0
+        offset = claimed.acked
+        for line in data.split(b"\n")[:-1]:  # a last piece without newline is a torn write
+            offset += len(line) + 1
+            try:
+                records.append((offset, Record.decode(line)))
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+                bad += 1
+        return records, bad, offset
+
+    def drain(self, deliver: Callable[[Record], str], should_stop: Callable[[], bool]) -> bool:
+        """Deliver waiting records, this process's first, then any segment nobody holds.
+
+        ``deliver`` returns a ``Verdict``; on ``STOP`` the pass ends and the record stays. Returns
+        whether the pass ran to the end (nothing deliverable left that this process could claim).
+        """
+        for claimed, is_active in self._claimable():
+            try:
+                if not self._drain_one(claimed, is_active, deliver, should_stop):
+                    return False
+            finally:
+                if not is_active:
+                    with self._lock:
+                        self._release(claimed)
+        return True
+
+    def _claimable(self) -> Iterator[Tuple[_Claimed, bool]]:
+        with self._lock:
+            active = self._active
+            if active is not None:
+                active.draining = True
+        if active is not None:
+            try:
+                yield active, True
+            finally:
+                with self._lock:
+                    active.draining = False
+                    if active.sealed:
+                        self._release(active)
+        own_first = sorted(self._segment_paths(), key=lambda p: p not in self._own_sealed)
+        for path in own_first:
+            if active is not None and path == active.path:
+                continue
+            claimed = self._claim(path)
+            if claimed is not None:
+                yield claimed, False
+        self._clean_leftovers()
+
+    def _drain_one(
+        self,
+        claimed: _Claimed,
+        is_active: bool,
+        deliver: Callable[[Record], str],
+        should_stop: Callable[[], bool],
+    ) -> bool:
+        with self._lock:
+            end = claimed.written if is_active else os.fstat(claimed.fd).st_size
+        records, bad, _ = self._read_records(claimed, end)
+        if bad:
+            self.corrupt_records += bad
+            log.warning("alvin-integration spool: skipped %d damaged record(s) in %s", bad, claimed.path)
+        for offset, record in records:
+            if should_stop() or deliver(record) != Verdict.DONE:
+                return False
+            claimed.acked = offset
+            _write_ack(claimed.ack_fd, offset)
+        if is_active:
+            return True
+        # Everything readable is delivered: whatever follows is a torn tail of a dead writer.
+        if bad:
+            self._move_aside(claimed)
+        else:
+            self._delete(claimed)
+        with self._lock:
+            if claimed.path in self._own_sealed:
+                self._own_sealed.remove(claimed.path)
+        return True
+
+    def _delete(self, claimed: _Claimed) -> None:
+        _unlink(claimed.path)  # the segment first: an ack file alone is harmless
+        _unlink(claimed.path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX)
+
+    def _move_aside(self, claimed: _Claimed) -> None:
+        os.makedirs(self.corrupt_dir, exist_ok=True)
+        target = os.path.join(self.corrupt_dir, os.path.basename(claimed.path))
+        os.rename(claimed.path, target)
+        _unlink(claimed.path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX)
+        log.warning(
+            "alvin-integration spool: %s had damaged records; its good records were delivered and "
+            "the file was moved to %s for inspection",
+            os.path.basename(claimed.path),
+            target,
+        )
+
+    def _clean_leftovers(self) -> None:
+        """Remove ack files whose segment is gone and temp files of writers that died."""
+        try:
+            names = set(os.listdir(self.segments_dir))
+        except FileNotFoundError:
+            return
+        now = time.time()
+        for name in names:
+            stale = name.startswith(TMP_PREFIX) or (
+                name.endswith(ACK_SUFFIX) and name[: -len(ACK_SUFFIX)] + SEGMENT_SUFFIX not in names
+            )
+            if not stale:
+                continue
+            path = os.path.join(self.segments_dir, name)
+            try:
+                if now - os.stat(path).st_mtime > STALE_SECONDS:
+                    _unlink(path)
+            except FileNotFoundError:
+                continue
+
+    # -- accounting ----------------------------------------------------------------------------
+
+    def own_pending(self) -> bool:
+        """Whether any record this process appended is still undelivered."""
+        with self._lock:
+            if self._active is not None and self._active.acked < self._active.written:
+                return True
+            self._own_sealed = [p for p in self._own_sealed if os.path.exists(p)]
+            return bool(self._own_sealed)
+
+    def dead_letter(self, record: Record, status: Optional[int], reason: str) -> None:
+        """Keep a rejected record in the dead-letter file instead of retrying it forever."""
+        entry: Dict[str, Any] = {"id": record.id, "path": record.path, "status": status}
+        entry.update(reason=reason[:2000], rejected_at=time.time(), body=record.body)
+        line = json.dumps(entry, separators=(",", ":"), ensure_ascii=False, default=str) + "\n"
+        os.makedirs(self.directory, exist_ok=True)
+        try:
+            if os.path.getsize(self.dead_letter_path) > self.max_bytes // 4:
+                os.replace(self.dead_letter_path, self.dead_letter_path + ".1")
+        except FileNotFoundError:
+            pass
+        fd = os.open(self.dead_letter_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8"))
+        finally:
+            os.close(fd)
+
+    def status(self) -> SpoolStatus:
+        """Count what waits in the spool (reads every segment; for tools, not the hot path)."""
+        status = SpoolStatus(self.directory, max_bytes=self.max_bytes)
+        for path in self._segment_paths():
+            try:
+                with open(path, "rb") as handle:
+                    if not _lock(handle.fileno()):
+                        status.segments_in_use += 1
+                    data = handle.read()
+                ack_path = path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX
+                acked = 0
+                if os.path.exists(ack_path):
+                    with open(ack_path, "rb") as ack:
+                        raw = ack.read().strip()
+                        acked = int(raw) if raw.isdigit() else 0
+            except FileNotFoundError:
+                continue
+            status.segments += 1
+            status.bytes += len(data)
+            for line in data[acked:].split(b"\n")[:-1]:
+                try:
+                    record = Record.decode(line)
+                except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+                    continue
+                status.pending_events += 1
+                if status.oldest_event is None or record.created < status.oldest_event:
+                    status.oldest_event = record.created
+        for path in (self.dead_letter_path, self.dead_letter_path + ".1"):
+            try:
+                with open(path, "rb") as handle:
+                    status.dead_letters += sum(1 for _ in handle)
+            except FileNotFoundError:
+                pass
+        try:
+            status.corrupt_files = len(os.listdir(self.corrupt_dir))
+        except FileNotFoundError:
+            pass
+        return status
+
+
+def describe_status(status: SpoolStatus) -> List[str]:
+    """Human lines for a spool status."""
+    age = "none waiting"
+    if status.oldest_event is not None:
+        age = f"oldest waiting {time.time() - status.oldest_event:.0f}s"
+    return [
+        f"spool directory: {status.directory}",
+        f"waiting events: {status.pending_events} in {status.segments} segment(s), "
+        f"{status.bytes / 1024 / 1024:.2f} of {status.max_bytes / 1024 / 1024:.0f} MB ({age})",
+        f"segments held by running processes: {status.segments_in_use}",
+        f"dead letters (rejected by the API): {status.dead_letters}",
+        f"corrupt segments moved aside: {status.corrupt_files}",
+    ]
