@@ -8,7 +8,6 @@ API refused our key or URL (keep it, pause), or try again later.
 from __future__ import annotations
 
 import email.utils
-import json
 import random
 import threading
 import time
@@ -113,9 +112,27 @@ class AlvinClient:
                 }
             )
             session.verify = self.settings.tls_verify
-            session.trust_env = True
+            # Proxies from the environment are resolved once: with trust_env on, requests re-reads
+            # the whole environment on every request, which halves delivery throughput.
+            session.proxies = requests.utils.get_environ_proxies(self.settings.url)
+            session.trust_env = False
             self._local.session = session
         return session
+
+    def _prepare(self, path: str, record_id: str, data: bytes) -> requests.PreparedRequest:
+        # Preparing through the session merges cookies, auth, hooks and environment for every
+        # request; a copy of one prepared request per path costs a fraction of that.
+        templates: Dict[str, requests.PreparedRequest] = self._local.__dict__.setdefault("templates", {})
+        template = templates.get(path)
+        if template is None:
+            template = self.session.prepare_request(requests.Request("POST", self.url_for(path)))
+            templates[path] = template
+        prepared = template.copy()
+        prepared.headers = requests.structures.CaseInsensitiveDict(template.headers)
+        prepared.headers["Idempotency-Key"] = record_id
+        prepared.body = data
+        prepared.headers["Content-Length"] = str(len(data))
+        return prepared
 
     def url_for(self, path: str) -> str:
         """The absolute URL of an API path."""
@@ -124,8 +141,7 @@ class AlvinClient:
     def send(self, record: Record, deadline: Optional[float] = None) -> Delivery:
         """POST one record, retrying transient failures until the overall deadline."""
         deadline = time.monotonic() + self.policy.window if deadline is None else deadline
-        body = json.dumps(record.body, separators=(",", ":"), ensure_ascii=False, default=str)
-        data = body.encode("utf-8")
+        data = record.body
         attempt = 0
         while True:
             attempt += 1
@@ -145,10 +161,8 @@ class AlvinClient:
             return Delivery(RETRY_LATER, detail="deadline reached")
         timeout = min(self.settings.http_timeout, remaining)
         try:
-            response = self.session.post(
-                self.url_for(record.path),
-                data=data,
-                headers={"Idempotency-Key": record.id},
+            response = self.session.send(
+                self._prepare(record.path, record.id, data),
                 timeout=(min(timeout, 5.0), timeout),
                 allow_redirects=False,
             )

@@ -9,11 +9,13 @@ task processes end with ``os._exit``.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
 import threading
 import time
+from concurrent.futures import Future
 from typing import Optional, Union
 
 from alvin_integration.client import (
@@ -29,6 +31,7 @@ from alvin_integration.logs import get_logger, log_once
 from alvin_integration.model import MetadataBatch, RunEvent
 from alvin_integration.redact import redact
 from alvin_integration.spool import Record, Spool, Verdict
+from alvin_integration.workers import DaemonPool
 
 log = get_logger(__name__)
 
@@ -36,6 +39,8 @@ LINEAGE_PATH = "/api/v1/lineage"
 METADATA_PATH = "/api/v1/metadata"
 POLL_SECONDS = 5.0  # how often an idle sender looks for segments other processes left behind
 REFUSED_PAUSE_SECONDS = 300.0
+# Deliveries in flight at once: hides the API's round trip, which bounds a one-at-a-time sender.
+DELIVERY_WINDOW = 4
 
 
 class CircuitBreaker:
@@ -81,6 +86,7 @@ class Emitter:
         client: Optional[AlvinClient] = None,
         breaker: Optional[CircuitBreaker] = None,
         poll_seconds: float = POLL_SECONDS,
+        window: int = DELIVERY_WINDOW,
     ) -> None:
         self.settings = settings
         self.spool = spool or Spool(settings.spool_dir, settings.spool_max_bytes)
@@ -89,6 +95,7 @@ class Emitter:
         )
         self.breaker = breaker or CircuitBreaker()
         self.poll_seconds = poll_seconds
+        self.window = window
         self.delivered = 0
         self.dead_lettered = 0
         self._init_process_state()
@@ -100,6 +107,8 @@ class Emitter:
         self._stop = threading.Event()
         self._progress = threading.Condition()
         self._thread: Optional[threading.Thread] = None
+        self._count_lock = threading.Lock()
+        self._pool = DaemonPool(self.window, "alvin-delivery")
         self.client._sleep = self._stop.wait
 
     def after_fork_in_child(self) -> None:
@@ -115,7 +124,8 @@ class Emitter:
         if os.getpid() != self._pid:
             self.after_fork_in_child()
         path = LINEAGE_PATH if isinstance(event, RunEvent) else METADATA_PATH
-        record = Record(id=event.event_id, path=path, body=redact(event.to_dict()))
+        body = json.dumps(redact(event.to_dict()), separators=(",", ":"), ensure_ascii=False, default=str)
+        record = Record(id=event.event_id, path=path, body=body.encode("utf-8"))
         self.spool.append(record)
         self._ensure_sender()
         self._wake.set()
@@ -147,6 +157,7 @@ class Emitter:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+        self._pool.shutdown()
         self.spool.close()
 
     # -- the sender ----------------------------------------------------------------------------
@@ -182,11 +193,17 @@ class Emitter:
 
     def drain_once(self) -> bool:
         """One pass over the spool; True if everything this process could claim was delivered."""
-        return self.spool.drain(self._deliver, self._stop.is_set)
+        return self.spool.drain(self._submit, self._stop.is_set, self.window)
+
+    def _submit(self, record: Record) -> Future[str]:
+        return self._pool.submit(lambda: self._deliver(record))
 
     def _deliver(self, record: Record) -> str:
+        if self.breaker.is_open():  # another in-flight delivery just failed: do not pile on
+            return Verdict.STOP
         delivery = self.client.send(record)
-        verdict = self._judge(record, delivery)
+        with self._count_lock:
+            verdict = self._judge(record, delivery)
         self._notify()
         return verdict
 

@@ -26,7 +26,9 @@ _SQL_PASSWORD = re.compile(
     r"(?P<head>\b(?:password|identified\s+by)\s*=?\s*)(?P<secret>'[^']*'|\"[^\"]*\")",
     re.IGNORECASE,
 )
-_BEARER = re.compile(r"(?P<head>\b(?:bearer|basic|token)\s+)(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*)")
+_BEARER = re.compile(
+    r"(?P<head>\b(?:bearer|basic|token)\s+)(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*)", re.IGNORECASE
+)
 _PATTERNS = (_URL_USERINFO, _KEY_VALUE, _SQL_PASSWORD, _BEARER)
 
 

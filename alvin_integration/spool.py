@@ -13,8 +13,9 @@ Any process drains a segment only while holding its ``flock``: the writer's own 
 processes off a live segment, and a dead or rotated writer's segment is claimable by anyone.
 Records are deleted (with their segment) only after delivery, so delivery is at least once.
 
-A record is one line: ``R1 <crc32 hex> <json>\\n``. The JSON never contains a raw newline, so a
-torn write is a last line without one, and a flipped byte fails the checksum.
+A record is one line: ``R1 <crc32 hex> <created> <id> <path> <json body>\\n``. JSON never holds
+a raw newline, so a torn write is a last line without one, and a flipped byte fails the checksum.
+The body is kept as the exact bytes to POST, so draining neither parses nor re-serialises it.
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ import errno
 import fcntl
 import json
 import os
+import re
 import secrets
 import threading
 import time
 import zlib
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Set, Tuple
 
 from alvin_integration.logs import get_logger
 
@@ -41,38 +45,42 @@ TMP_PREFIX = ".tmp-"
 # Leftovers of a process that died between two steps are cleaned only when this old.
 STALE_SECONDS = 60.0
 RESCAN_SECONDS = 1.0
+DROP_WARNING_SECONDS = 60.0  # the spool-full warning is repeated at most this often, with the count
 _ACK_WIDTH = 20
+_TOKEN = re.compile(r"^[^\s]+$")
 
 
 @dataclass(frozen=True)
 class Record:
-    """One event waiting for delivery: its dedupe id, the API path it goes to, and its body."""
+    """One event waiting for delivery: its dedupe id, the API path it goes to, and its JSON body."""
 
     id: str
     path: str
-    body: Dict[str, Any]
+    body: bytes
     created: float = field(default_factory=time.time)
 
     def encode(self) -> bytes:
-        """The record as one checksummed line."""
-        payload = json.dumps(
-            {"id": self.id, "path": self.path, "created": self.created, "body": self.body},
-            separators=(",", ":"),
-            ensure_ascii=False,
-            default=str,
-        ).encode("utf-8")
-        return RECORD_MAGIC + b"%08x " % zlib.crc32(payload) + payload + b"\n"
+        """The record as one checksummed line: ``R1 <crc> <created> <id> <path> <body>``."""
+        if not (_TOKEN.match(self.id) and _TOKEN.match(self.path)) or b"\n" in self.body:
+            msg = "a spool record's id and path must be single tokens and its body one line"
+            raise ValueError(msg)
+        rest = b"%.6f %s %s %s" % (self.created, self.id.encode(), self.path.encode(), self.body)
+        return RECORD_MAGIC + b"%08x " % zlib.crc32(rest) + rest + b"\n"
 
     @classmethod
     def decode(cls, line: bytes) -> Record:
         """Parse one line (without its newline); raises ValueError when it is damaged."""
         if not line.startswith(RECORD_MAGIC) or len(line) < 13 or line[11:12] != b" ":
             raise ValueError("not a spool record")
-        payload = line[12:]
-        if int(line[3:11], 16) != zlib.crc32(payload):
+        rest = line[12:]
+        if int(line[3:11], 16) != zlib.crc32(rest):
             raise ValueError("checksum mismatch")
-        data = json.loads(payload.decode("utf-8"))
-        return cls(id=data["id"], path=data["path"], body=data["body"], created=data["created"])
+        created, record_id, path, body = rest.split(b" ", 3)
+        return cls(id=record_id.decode(), path=path.decode(), body=body, created=float(created))
+
+    def json_body(self) -> Any:
+        """The body parsed (for tools and the dead-letter file, not the delivery path)."""
+        return json.loads(self.body.decode("utf-8"))
 
 
 class Verdict:
@@ -167,6 +175,7 @@ class Spool:
         self._open_fds: Set[int] = set()
         self._total_estimate = -1
         self._last_scan = 0.0
+        self._last_drop_warning = -DROP_WARNING_SECONDS
 
     # -- process life ------------------------------------------------------------------------
 
@@ -252,13 +261,13 @@ class Spool:
                 self._seal_active()
             dropped += self._drop_segment(path)
         self.dropped_events += dropped
-        if dropped:
+        if dropped and now - self._last_drop_warning > DROP_WARNING_SECONDS:
+            self._last_drop_warning = now
             log.warning(
-                "alvin-integration spool is full (cap %d MB): dropped the %d oldest undelivered "
-                "events (%d dropped by this process so far); raise ALVIN_SPOOL_MAX_MB or check "
-                "that the Alvin API is reachable (alvin-integration doctor)",
-                self.max_bytes // (1024 * 1024),
-                dropped,
+                "alvin-integration spool is full (cap %.1f MB): dropped the oldest undelivered "
+                "events, %d by this process so far; raise ALVIN_SPOOL_MAX_MB or check that the "
+                "Alvin API is reachable (alvin-integration doctor)",
+                self.max_bytes / (1024 * 1024),
                 self.dropped_events,
             )
 
@@ -327,15 +336,22 @@ class Spool:
                 bad += 1
         return records, bad, offset
 
-    def drain(self, deliver: Callable[[Record], str], should_stop: Callable[[], bool]) -> bool:
+    def drain(
+        self,
+        submit: Callable[[Record], Future[str]],
+        should_stop: Callable[[], bool],
+        window: int = 1,
+    ) -> bool:
         """Deliver waiting records, this process's first, then any segment nobody holds.
 
-        ``deliver`` returns a ``Verdict``; on ``STOP`` the pass ends and the record stays. Returns
-        whether the pass ran to the end (nothing deliverable left that this process could claim).
+        ``submit`` starts delivering a record and returns a future of its ``Verdict``; up to
+        ``window`` are in flight at once, and the ack offset only ever advances past a contiguous
+        run of delivered records. On ``STOP`` the pass ends and that record stays. Returns whether
+        the pass ran to the end (nothing deliverable left that this process could claim).
         """
         for claimed, is_active in self._claimable():
             try:
-                if not self._drain_one(claimed, is_active, deliver, should_stop):
+                if not self._drain_one(claimed, is_active, submit, should_stop, window):
                     return False
             finally:
                 if not is_active:
@@ -344,6 +360,13 @@ class Spool:
         return True
 
     def _claimable(self) -> Iterator[Tuple[_Claimed, bool]]:
+        """This process's segments oldest first (sealed, then live), then everyone else's."""
+        with self._lock:
+            own_sealed = list(self._own_sealed)
+        for path in own_sealed:
+            claimed = self._claim(path)
+            if claimed is not None:
+                yield claimed, False
         with self._lock:
             active = self._active
             if active is not None:
@@ -356,9 +379,8 @@ class Spool:
                     active.draining = False
                     if active.sealed:
                         self._release(active)
-        own_first = sorted(self._segment_paths(), key=lambda p: p not in self._own_sealed)
-        for path in own_first:
-            if active is not None and path == active.path:
+        for path in self._segment_paths():
+            if path in own_sealed or (active is not None and path == active.path):
                 continue
             claimed = self._claim(path)
             if claimed is not None:
@@ -369,8 +391,9 @@ class Spool:
         self,
         claimed: _Claimed,
         is_active: bool,
-        deliver: Callable[[Record], str],
+        submit: Callable[[Record], Future[str]],
         should_stop: Callable[[], bool],
+        window: int,
     ) -> bool:
         with self._lock:
             end = claimed.written if is_active else os.fstat(claimed.fd).st_size
@@ -378,11 +401,23 @@ class Spool:
         if bad:
             self.corrupt_records += bad
             log.warning("alvin-integration spool: skipped %d damaged record(s) in %s", bad, claimed.path)
+        in_flight: Deque[Tuple[int, Future[str]]] = deque()
+        stopped = False
         for offset, record in records:
-            if should_stop() or deliver(record) != Verdict.DONE:
-                return False
-            claimed.acked = offset
-            _write_ack(claimed.ack_fd, offset)
+            while len(in_flight) >= window and not stopped:
+                stopped = not self._settle(claimed, *in_flight.popleft())
+            if stopped or should_stop():
+                stopped = True
+                break
+            in_flight.append((offset, submit(record)))
+        while in_flight:
+            offset, future = in_flight.popleft()
+            if stopped:
+                future.result()  # let it finish; it is resent later, under the same id
+            else:
+                stopped = not self._settle(claimed, offset, future)
+        if stopped:
+            return False
         if is_active:
             return True
         # Everything readable is delivered: whatever follows is a torn tail of a dead writer.
@@ -393,6 +428,14 @@ class Spool:
         with self._lock:
             if claimed.path in self._own_sealed:
                 self._own_sealed.remove(claimed.path)
+        return True
+
+    @staticmethod
+    def _settle(claimed: _Claimed, offset: int, future: Future[str]) -> bool:
+        if future.result() != Verdict.DONE:
+            return False
+        claimed.acked = offset
+        _write_ack(claimed.ack_fd, offset)
         return True
 
     def _delete(self, claimed: _Claimed) -> None:
@@ -444,7 +487,7 @@ class Spool:
     def dead_letter(self, record: Record, status: Optional[int], reason: str) -> None:
         """Keep a rejected record in the dead-letter file instead of retrying it forever."""
         entry: Dict[str, Any] = {"id": record.id, "path": record.path, "status": status}
-        entry.update(reason=reason[:2000], rejected_at=time.time(), body=record.body)
+        entry.update(reason=reason[:2000], rejected_at=time.time(), body=record.json_body())
         line = json.dumps(entry, separators=(",", ":"), ensure_ascii=False, default=str) + "\n"
         os.makedirs(self.directory, exist_ok=True)
         try:

@@ -89,7 +89,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         key = self.headers.get("Idempotency-Key")
         status, reply = self._post(path, body, key, handlers)
-        self.server.store.record_delivery(key, path, body, status)
+        if not (status == 200 and path == "/api/v1/lineage"):  # an accepted event logs itself
+            self.server.store.record_delivery(key, path, body, status)
         self._send(status, reply)
 
     def _post(
@@ -116,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/api/v1/lineage":
             if not key:
                 return 400, {"error": "missing Idempotency-Key header"}
-            fresh = self.server.store.add_event(key, payload)
+            fresh = self.server.store.add_event(key, payload, body)
         else:
             fresh = self.server.store.add_metadata(key, payload)
         return 200, {"status": "accepted" if fresh else "duplicate"}

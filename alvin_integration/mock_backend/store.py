@@ -54,18 +54,22 @@ class Store:
 
     def record_delivery(self, key: Optional[str], path: str, body: bytes, status: int) -> None:
         """Log every request received, duplicates included (tests check resends with it)."""
-        digest = hashlib.sha256(body).hexdigest()
         with self._lock:
-            self._db.execute(
-                "INSERT INTO deliveries (idempotency_key, path, body_sha256, status) VALUES (?,?,?,?)",
-                (key, path, digest, status),
-            )
+            self._insert_delivery(key, path, body, status)
 
-    def add_event(self, key: str, event: Dict[str, Any]) -> bool:
-        """Store an event; False if its key was seen before."""
+    def _insert_delivery(self, key: Optional[str], path: str, body: bytes, status: int) -> None:
+        self._db.execute(
+            "INSERT INTO deliveries (idempotency_key, path, body_sha256, status) VALUES (?,?,?,?)",
+            (key, path, hashlib.sha256(body).hexdigest(), status),
+        )
+
+    def add_event(self, key: str, event: Dict[str, Any], raw: bytes) -> bool:
+        """Store an event and log its delivery in one transaction; False if its key was seen."""
         job = event.get("job") or {}
         run = event.get("run") or {}
-        with self._lock:
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._insert_delivery(key, "/api/v1/lineage", raw, 200)
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO events (idempotency_key, received_at, event_type, event_time, "
                 "job_namespace, job_name, run_id, body) VALUES (?,?,?,?,?,?,?,?)",
@@ -77,7 +81,7 @@ class Store:
                     job.get("namespace"),
                     job.get("name"),
                     run.get("runId"),
-                    json.dumps(event),
+                    raw.decode("utf-8"),
                 ),
             )
             return cursor.rowcount == 1

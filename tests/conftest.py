@@ -1,0 +1,45 @@
+"""Shared fixtures: real servers on loopback, a spool directory, a clean emitter per test."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from alvin_integration.emitter import reset_emitter
+from alvin_integration.logs import forget_said
+from alvin_integration.mock_backend.server import MockAlvinServer, make_server, start_in_thread
+from tests.support.fault_server import FaultServer
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state() -> Iterator[None]:
+    forget_said()
+    reset_emitter()
+    yield
+    reset_emitter()
+
+
+@pytest.fixture
+def mock_backend() -> Iterator[MockAlvinServer]:
+    """The package's own mock Alvin API, serving on a free loopback port."""
+    server = make_server()
+    start_in_thread(server)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def fault_server() -> Iterator[FaultServer]:
+    """A loopback server that answers as scripted."""
+    server = FaultServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def spool_dir(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """An empty spool directory."""
+    path = tmp_path / "spool"
+    return str(path)

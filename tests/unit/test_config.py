@@ -1,0 +1,105 @@
+"""Settings: sources, precedence, validation with one actionable message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alvin_integration.config import (
+    ERROR_BAD_BOOLEAN,
+    ERROR_BAD_NUMBER,
+    ERROR_BAD_URL,
+    ERROR_MISSING,
+    SPECS,
+    load_settings,
+)
+from alvin_integration.redact import redact_text
+
+REQUIRED = {
+    "ALVIN_URL": "https://alvin.example.com/",
+    "ALVIN_API_KEY": "k3y-from-env-123",
+    "ALVIN_PLATFORM_ID": "airflowdev",
+}
+NO_CFG = "/nonexistent/airflow.cfg"
+
+
+def test_required_settings_from_env() -> None:
+    loaded = load_settings(dict(REQUIRED, AIRFLOW_HOME="/opt/airflow"), config_path=NO_CFG)
+    assert loaded.ok and loaded.settings is not None
+    assert loaded.settings.url == "https://alvin.example.com"  # trailing slash dropped
+    assert loaded.settings.spool_dir == "/opt/airflow/alvin/spool"
+    assert loaded.settings.flush_timeout == 5 and loaded.settings.verify_ssl is True
+    assert loaded.sources["url"] == "env ALVIN_URL"
+
+
+def test_airflow_cfg_section_and_precedence(tmp_path: Path) -> None:
+    cfg = tmp_path / "airflow.cfg"
+    cfg.write_text(
+        "[core]\ndags_folder = /x\n[alvin]\nurl = https://from-cfg.example.com\napi_key = cfg-key-123456\n"
+        "platform_id = cfgplatform\nflush_timeout = 2.5\nverify_ssl = false\n"
+    )
+    loaded = load_settings({"AIRFLOW_HOME": str(tmp_path), "AIRFLOW__ALVIN__PLATFORM_ID": "envplatform"})
+    assert loaded.settings is not None, loaded.problems
+    assert loaded.settings.url == "https://from-cfg.example.com"
+    assert loaded.settings.platform_id == "envplatform"  # AIRFLOW__ALVIN__* beats airflow.cfg
+    assert loaded.settings.flush_timeout == 2.5 and loaded.settings.verify_ssl is False
+    assert loaded.sources["api_key"] == "airflow.cfg [alvin] api_key"
+    over = load_settings(
+        {"AIRFLOW_CONFIG": str(cfg), "ALVIN_PLATFORM_ID": "winner", "AIRFLOW__ALVIN__PLATFORM_ID": "x"}
+    )
+    assert over.settings is not None and over.settings.platform_id == "winner"
+
+
+def test_missing_settings_name_each_setting_and_the_fix() -> None:
+    loaded = load_settings({}, config_path=NO_CFG)
+    assert not loaded.ok and loaded.settings is None
+    assert [p.env for p in loaded.problems] == ["ALVIN_URL", "ALVIN_API_KEY", "ALVIN_PLATFORM_ID"]
+    assert {p.code for p in loaded.problems} == {ERROR_MISSING}
+    line = loaded.summary()
+    assert "\n" not in line and "tasks run as usual" in line
+    assert (
+        "ALVIN_URL is not set" in line
+        and "[alvin] section of airflow.cfg" in line
+        and "Cloud Composer" in line
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "code"),
+    [
+        ("ALVIN_URL", "alvin.example.com", ERROR_BAD_URL),
+        ("ALVIN_URL", "ftp://alvin.example.com", ERROR_BAD_URL),
+        ("ALVIN_URL", "http://", ERROR_BAD_URL),
+        ("ALVIN_HTTP_TIMEOUT", "soon", ERROR_BAD_NUMBER),
+        ("ALVIN_FLUSH_TIMEOUT", "-1", ERROR_BAD_NUMBER),
+        ("ALVIN_SPOOL_MAX_MB", "nan", ERROR_BAD_NUMBER),
+        ("ALVIN_VERIFY_SSL", "maybe", ERROR_BAD_BOOLEAN),
+    ],
+)
+def test_invalid_values_disable_with_a_coded_problem(name: str, value: str, code: str) -> None:
+    loaded = load_settings(dict(REQUIRED, **{name: value}), config_path=NO_CFG)
+    assert loaded.settings is None
+    assert [(p.env, p.code) for p in loaded.problems] == [(name, code)]
+    assert code in loaded.summary()
+
+
+def test_disabled_wins_and_needs_nothing_else() -> None:
+    loaded = load_settings({"ALVIN_DISABLED": "true"}, config_path=NO_CFG)
+    assert loaded.disabled and not loaded.ok and not loaded.problems
+    assert "ALVIN_DISABLED" in loaded.summary()
+
+
+def test_api_key_never_shows_in_repr_or_text() -> None:
+    loaded = load_settings(dict(REQUIRED, ALVIN_API_KEY="very-secret-key-42"), config_path=NO_CFG)
+    assert "very-secret-key-42" not in repr(loaded.settings)
+    assert redact_text("key is very-secret-key-42!") == "key is ***!"
+
+
+def test_password_in_url_is_registered_as_secret() -> None:
+    load_settings(dict(REQUIRED, ALVIN_URL="https://user:hunter2-pass@alvin.example.com"), config_path=NO_CFG)
+    assert "hunter2-pass" not in redact_text("calling hunter2-pass")
+
+
+def test_every_setting_has_env_name_and_help() -> None:
+    assert all(spec.env == "ALVIN_" + spec.key.upper() and spec.help for spec in SPECS)
