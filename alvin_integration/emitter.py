@@ -123,9 +123,12 @@ class Emitter:
         """Append one event to the spool and wake the sender; returns the event's id."""
         if os.getpid() != self._pid:
             self.after_fork_in_child()
-        path = LINEAGE_PATH if isinstance(event, RunEvent) else METADATA_PATH
+        if isinstance(event, RunEvent):
+            path, order_key = LINEAGE_PATH, event.run.run_id
+        else:
+            path, order_key = METADATA_PATH, "metadata"
         body = json.dumps(redact(event.to_dict()), separators=(",", ":"), ensure_ascii=False, default=str)
-        record = Record(id=event.event_id, path=path, body=body.encode("utf-8"))
+        record = Record(event.event_id, path, body.encode("utf-8"), order_key=order_key)
         self.spool.append(record)
         self._ensure_sender()
         self._wake.set()

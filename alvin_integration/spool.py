@@ -13,7 +13,7 @@ Any process drains a segment only while holding its ``flock``: the writer's own 
 processes off a live segment, and a dead or rotated writer's segment is claimable by anyone.
 Records are deleted (with their segment) only after delivery, so delivery is at least once.
 
-A record is one line: ``R1 <crc32 hex> <created> <id> <path> <json body>\\n``. JSON never holds
+A record is one line: ``R1 <crc32 hex> <created> <id> <path> <order key> <json body>\\n``. JSON never holds
 a raw newline, so a torn write is a last line without one, and a flipped byte fails the checksum.
 The body is kept as the exact bytes to POST, so draining neither parses nor re-serialises it.
 """
@@ -58,13 +58,16 @@ class Record:
     path: str
     body: bytes
     created: float = field(default_factory=time.time)
+    order_key: str = "-"  # records with one key (one run) are delivered one after the other
 
     def encode(self) -> bytes:
-        """The record as one checksummed line: ``R1 <crc> <created> <id> <path> <body>``."""
-        if not (_TOKEN.match(self.id) and _TOKEN.match(self.path)) or b"\n" in self.body:
-            msg = "a spool record's id and path must be single tokens and its body one line"
+        """The record as one checksummed line: ``R1 <crc> <created> <id> <path> <key> <body>``."""
+        tokens = (self.id, self.path, self.order_key)
+        if not all(_TOKEN.match(token) for token in tokens) or b"\n" in self.body:
+            msg = "a spool record's id, path and order key must be single tokens and its body one line"
             raise ValueError(msg)
-        rest = b"%.6f %s %s %s" % (self.created, self.id.encode(), self.path.encode(), self.body)
+        head = " ".join(tokens).encode("utf-8")
+        rest = b"%.6f %s %s" % (self.created, head, self.body)
         return RECORD_MAGIC + b"%08x " % zlib.crc32(rest) + rest + b"\n"
 
     @classmethod
@@ -75,8 +78,8 @@ class Record:
         rest = line[12:]
         if int(line[3:11], 16) != zlib.crc32(rest):
             raise ValueError("checksum mismatch")
-        created, record_id, path, body = rest.split(b" ", 3)
-        return cls(id=record_id.decode(), path=path.decode(), body=body, created=float(created))
+        created, record_id, path, key, body = rest.split(b" ", 4)
+        return cls(record_id.decode(), path.decode(), body, float(created), key.decode())
 
     def json_body(self) -> Any:
         """The body parsed (for tools and the dead-letter file, not the delivery path)."""
@@ -401,21 +404,25 @@ class Spool:
         if bad:
             self.corrupt_records += bad
             log.warning("alvin-integration spool: skipped %d damaged record(s) in %s", bad, claimed.path)
-        in_flight: Deque[Tuple[int, Future[str]]] = deque()
+        in_flight: Deque[Tuple[int, str, Future[str]]] = deque()
         stopped = False
         for offset, record in records:
-            while len(in_flight) >= window and not stopped:
-                stopped = not self._settle(claimed, *in_flight.popleft())
+            # Wait for a free slot, and for any earlier record of the same run to be settled.
+            while (
+                in_flight
+                and not stopped
+                and (len(in_flight) >= window or any(key == record.order_key for _, key, _ in in_flight))
+            ):
+                stopped = not self._settle(claimed, in_flight.popleft())
             if stopped or should_stop():
                 stopped = True
                 break
-            in_flight.append((offset, submit(record)))
+            in_flight.append((offset, record.order_key, submit(record)))
         while in_flight:
-            offset, future = in_flight.popleft()
             if stopped:
-                future.result()  # let it finish; it is resent later, under the same id
+                in_flight.popleft()[2].result()  # let it finish; it is resent later, same id
             else:
-                stopped = not self._settle(claimed, offset, future)
+                stopped = not self._settle(claimed, in_flight.popleft())
         if stopped:
             return False
         if is_active:
@@ -431,7 +438,8 @@ class Spool:
         return True
 
     @staticmethod
-    def _settle(claimed: _Claimed, offset: int, future: Future[str]) -> bool:
+    def _settle(claimed: _Claimed, entry: Tuple[int, str, Future[str]]) -> bool:
+        offset, _, future = entry
         if future.result() != Verdict.DONE:
             return False
         claimed.acked = offset

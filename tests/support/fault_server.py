@@ -1,8 +1,8 @@
 """A real HTTP server on loopback that misbehaves on cue, to test delivery against faults.
 
 Each request takes the next mode from a script (then the default mode). Modes:
-``ok`` (200), ``status:<code>`` (e.g. ``status:503``), ``retry_after:<value>`` (429 with that
-``Retry-After``), ``hang`` (read the request, never answer), ``close`` (close without a response),
+``ok`` (200), ``slow:<seconds>`` (200 after a delay), ``status:<code>`` (e.g. ``status:503``),
+``retry_after:<value>`` (429 with that ``Retry-After``), ``hang`` (read the request, never answer), ``close`` (close without a response),
 ``reset`` (RST the connection).
 """
 
@@ -78,6 +78,8 @@ class FaultServer:
                     return
                 if mode == "close":
                     return
+                if mode.startswith("slow:"):
+                    self._closed.wait(float(mode.split(":", 1)[1]))
                 if mode == "reset":
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     return
@@ -100,7 +102,7 @@ class FaultServer:
 
     @staticmethod
     def _status_of(mode: str) -> int:
-        if mode == "ok":
+        if mode == "ok" or mode.startswith("slow:"):
             return 200
         if mode.startswith("status:"):
             return int(mode.split(":", 1)[1])

@@ -22,8 +22,8 @@ def record(i: int, size: int = 0) -> Record:
     return Record(id=f"id-{i}", path="/api/v1/lineage", body=b'{"i":%d,"pad":"%s"}' % (i, b"x" * size))
 
 
-def collector(received: List[str], stop_after: int = -1) -> Callable[[Record], "Future[str]"]:
-    def submit(rec: Record) -> "Future[str]":
+def collector(received: List[str], stop_after: int = -1) -> Callable[[Record], Future[str]]:
+    def submit(rec: Record) -> Future[str]:
         future: Future[str] = Future()
         if stop_after >= 0 and len(received) >= stop_after:
             future.set_result(Verdict.STOP)
@@ -43,7 +43,7 @@ def segment_files(spool: Spool) -> List[str]:
     return sorted(n for n in os.listdir(spool.segments_dir) if n.endswith(".seg"))
 
 
-def run_writer(spool_dir: str, count: int, then: str) -> "subprocess.Popen[bytes]":
+def run_writer(spool_dir: str, count: int, then: str) -> subprocess.Popen[bytes]:
     """Another process that appends ``count`` records, then sleeps or exits with os._exit."""
     code = (
         "import os, sys, time\n"
@@ -76,7 +76,7 @@ def test_record_encoding_detects_damage() -> None:
     damaged = line[:20] + (b"X" if line[20:21] != b"X" else b"Y") + line[21:-1]
     with pytest.raises(ValueError, match="checksum"):
         Record.decode(damaged)
-    with pytest.raises(ValueError, match="id and path"):
+    with pytest.raises(ValueError, match="must be single tokens"):
         Record(id="has space", path="/p", body=b"{}").encode()
 
 

@@ -1,0 +1,139 @@
+"""The HTTP client against a real misbehaving server: what is retried, rejected or refused."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import List
+
+import pytest
+
+from alvin_integration import __version__
+from alvin_integration.client import (
+    DELIVERED,
+    REFUSED,
+    REJECTED,
+    RETRY_LATER,
+    AlvinClient,
+    RetryPolicy,
+    parse_retry_after,
+)
+from alvin_integration.spool import Record
+from tests.support.events import API_KEY, settings_for
+from tests.support.fault_server import FaultServer, refused_url
+
+FAST = RetryPolicy(base_delay=0.01, max_delay=0.05, max_retry_after=60.0, window=3.0)
+RECORD = Record(id="evt-1", path="/api/v1/lineage", body=b'{"eventType":"START"}')
+
+
+class Sleeps:
+    """Records the waits the client asks for and sleeps a bounded fraction of them."""
+
+    def __init__(self) -> None:
+        self.waits: List[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        time.sleep(min(seconds, 0.02))
+
+
+def client_for(url: str, spool_dir: str, sleeps: Sleeps, **extra: str) -> AlvinClient:
+    return AlvinClient(settings_for(url, spool_dir, **extra), FAST, host="airflow/2.11.0", sleep=sleeps)
+
+
+def test_accepted_event_carries_auth_and_identity_headers(fault_server: FaultServer, spool_dir: str) -> None:
+    delivery = client_for(fault_server.url, spool_dir, Sleeps()).send(RECORD)
+    assert (delivery.outcome, delivery.attempts) == (DELIVERED, 1)
+    headers = fault_server.requests[0]["headers"]
+    assert isinstance(headers, dict)
+    assert headers["x-api-key"] == API_KEY
+    assert headers["idempotency-key"] == "evt-1"
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"] == f"alvin-integration/{__version__} airflow/2.11.0"
+    assert fault_server.requests[0]["body"] == RECORD.body
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
+def test_server_errors_are_retried_until_accepted(
+    fault_server: FaultServer, spool_dir: str, status: int
+) -> None:
+    fault_server.queue(f"status:{status}", f"status:{status}", "ok")
+    sleeps = Sleeps()
+    delivery = client_for(fault_server.url, spool_dir, sleeps).send(RECORD)
+    assert (delivery.outcome, delivery.attempts) == (DELIVERED, 3)
+    assert fault_server.keys() == ["evt-1"] * 3  # every retry is the same event id
+    assert len(sleeps.waits) == 2 and all(0 <= w <= FAST.max_delay for w in sleeps.waits)
+
+
+@pytest.mark.parametrize("mode", ["close", "reset"])
+def test_broken_connections_are_retried(fault_server: FaultServer, spool_dir: str, mode: str) -> None:
+    fault_server.queue(mode, "ok")
+    delivery = client_for(fault_server.url, spool_dir, Sleeps()).send(RECORD)
+    assert (delivery.outcome, delivery.attempts) == (DELIVERED, 2)
+
+
+def test_a_failing_api_is_given_up_at_the_overall_deadline(fault_server: FaultServer, spool_dir: str) -> None:
+    fault_server.default = "status:503"
+    started = time.monotonic()
+    delivery = client_for(fault_server.url, spool_dir, Sleeps()).send(RECORD, deadline=time.monotonic() + 0.5)
+    assert delivery.outcome == RETRY_LATER and delivery.status == 503
+    assert delivery.attempts > 1
+    assert time.monotonic() - started < FAST.window  # bounded by the deadline, not the policy
+
+
+def test_retry_after_seconds_is_honoured(fault_server: FaultServer, spool_dir: str) -> None:
+    fault_server.queue("retry_after:2", "ok")
+    sleeps = Sleeps()
+    delivery = client_for(fault_server.url, spool_dir, sleeps).send(RECORD)
+    assert delivery.outcome == DELIVERED and sleeps.waits == [2.0]
+
+
+def test_retry_after_http_date_is_honoured(fault_server: FaultServer, spool_dir: str) -> None:
+    when = email.utils.formatdate(time.time() + 2, usegmt=True)
+    fault_server.queue(f"retry_after:{when}", "ok")
+    sleeps = Sleeps()
+    assert client_for(fault_server.url, spool_dir, sleeps).send(RECORD).outcome == DELIVERED
+    assert len(sleeps.waits) == 1 and 0 < sleeps.waits[0] <= 2.0
+
+
+def test_a_huge_retry_after_is_capped_and_handed_to_the_sender(
+    fault_server: FaultServer, spool_dir: str
+) -> None:
+    fault_server.queue("retry_after:3600")
+    sleeps = Sleeps()
+    delivery = client_for(fault_server.url, spool_dir, sleeps).send(RECORD)
+    assert delivery.outcome == RETRY_LATER and delivery.status == 429
+    assert delivery.retry_after == FAST.max_retry_after  # capped, and the client did not sleep it
+    assert sleeps.waits == []
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [(400, REJECTED), (413, REJECTED), (422, REJECTED), (401, REFUSED), (403, REFUSED), (404, REFUSED)],
+)
+def test_client_errors_are_not_retried(
+    fault_server: FaultServer, spool_dir: str, status: int, outcome: str
+) -> None:
+    fault_server.queue(f"status:{status}")
+    delivery = client_for(fault_server.url, spool_dir, Sleeps()).send(RECORD)
+    assert (delivery.outcome, delivery.status, delivery.attempts) == (outcome, status, 1)
+
+
+def test_a_hung_api_is_bounded_by_the_read_timeout(fault_server: FaultServer, spool_dir: str) -> None:
+    fault_server.default = "hang"
+    client = client_for(fault_server.url, spool_dir, Sleeps(), ALVIN_HTTP_TIMEOUT="0.3")
+    delivery = client.send(RECORD, deadline=time.monotonic() + 1.0)
+    assert delivery.outcome == RETRY_LATER
+    assert "Timeout" in delivery.detail or "timed out" in delivery.detail
+
+
+def test_connection_refused_is_retry_later(spool_dir: str) -> None:
+    delivery = client_for(refused_url(), spool_dir, Sleeps()).send(RECORD, deadline=time.monotonic() + 0.3)
+    assert delivery.outcome == RETRY_LATER and "ConnectionError" in delivery.detail
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    past = email.utils.formatdate(time.time() - 100, usegmt=True)
+    assert parse_retry_after(past) == 0.0

@@ -1,0 +1,195 @@
+"""The emitter: emit is a local append, delivery happens behind the task's back, flush is bounded."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from alvin_integration import emitter as emitter_module
+from alvin_integration.client import AlvinClient, RetryPolicy
+from alvin_integration.emitter import CircuitBreaker, Emitter
+from alvin_integration.mock_backend.server import MockAlvinServer, make_server, start_in_thread
+from alvin_integration.model import COMPLETE, START
+from tests.support.events import API_KEY, settings_for, task_event
+from tests.support.fault_server import FaultServer, refused_url
+from tests.support.network_watch import NetworkWatch
+from tests.support.schema import assert_valid
+
+FAST = RetryPolicy(base_delay=0.01, max_delay=0.05, max_retry_after=1.0, window=0.5)
+
+
+def make_emitter(url: str, spool_dir: str, **extra: str) -> Emitter:
+    settings = settings_for(url, spool_dir, **extra)
+    return Emitter(
+        settings,
+        client=AlvinClient(settings, FAST),
+        breaker=CircuitBreaker(base=0.05, cap=0.2),
+        poll_seconds=0.1,
+    )
+
+
+@pytest.fixture
+def emitters() -> Iterator[list]:  # type: ignore[type-arg]
+    made: list = []  # type: ignore[type-arg]
+    yield made
+    for item in made:
+        item.close(timeout=1)
+
+
+def wait_until(condition, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("api", ["healthy", "slow", "hung", "refusing"])
+def test_emit_is_a_local_append_whatever_the_api_does(api: str, spool_dir: str, emitters: list) -> None:  # type: ignore[type-arg]
+    server = FaultServer(default={"healthy": "ok", "slow": "slow:2", "hung": "hang", "refusing": "ok"}[api])
+    url = refused_url() if api == "refusing" else server.url
+    emitter = make_emitter(url, spool_dir, ALVIN_HTTP_TIMEOUT="30")
+    emitters.append(emitter)
+    try:
+        emitter.emit(task_event(0))  # starts the sender, which may now sit in a slow/hung request
+        with NetworkWatch(threading.get_ident()) as watch:
+            ids = [emitter.emit(task_event(i)) for i in range(1, 101)]
+        assert watch.events == []  # the calling thread never opened, sent or waited on a socket
+        assert len(set(ids)) == 100
+        pending = emitter.spool.status().pending_events
+        if api != "healthy":
+            assert pending >= 99  # nothing could have been delivered yet
+    finally:
+        server.close()
+
+
+def test_flush_delivers_every_event_schema_valid(
+    mock_backend: MockAlvinServer, spool_dir: str, emitters: list
+) -> None:  # type: ignore[type-arg]
+    emitter = make_emitter(mock_backend.url, spool_dir)
+    emitters.append(emitter)
+    ids = [emitter.emit(task_event(i, event_type)) for i in range(25) for event_type in (START, COMPLETE)]
+    assert emitter.flush(30)
+    stored = mock_backend.store.events()
+    assert sorted(s["idempotency_key"] for s in stored) == sorted(ids)
+    for item in stored:
+        assert_valid(item["event"])
+    # Up to a window of events is in flight at once, but one run's events arrive in order.
+    order = [(s["event"]["run"]["runId"], s["event"]["eventType"]) for s in stored]
+    for run_id in {run for run, _ in order}:
+        assert [kind for run, kind in order if run == run_id] == [START, COMPLETE]
+
+
+def test_flush_on_a_hung_api_returns_at_its_timeout(
+    fault_server: FaultServer, spool_dir: str, emitters: list
+) -> None:  # type: ignore[type-arg]
+    fault_server.default = "hang"
+    emitter = make_emitter(fault_server.url, spool_dir, ALVIN_HTTP_TIMEOUT="60")
+    emitters.append(emitter)
+    emitter.emit(task_event(1))
+    started = time.monotonic()
+    assert emitter.flush(0.5) is False
+    # Not the 60 s read timeout of the hung request: flush gave up at its own timeout.
+    assert time.monotonic() - started < 30
+    assert emitter.spool.status().pending_events == 1  # kept for a later process
+
+
+def test_flush_does_not_wait_while_the_circuit_is_open(spool_dir: str, emitters: list) -> None:  # type: ignore[type-arg]
+    settings = settings_for(refused_url(), spool_dir)
+    emitter = Emitter(settings, client=AlvinClient(settings, FAST), breaker=CircuitBreaker(base=120, cap=120))
+    emitters.append(emitter)
+    emitter.emit(task_event(1))
+    assert wait_until(emitter.breaker.is_open)
+    started = time.monotonic()
+    assert emitter.flush(60) is False
+    assert time.monotonic() - started < 30  # returned at once instead of waiting 60 s
+    assert emitter.spool.own_pending()
+
+
+def test_a_wrong_key_is_said_once_and_events_wait_for_the_right_one(
+    spool_dir: str,
+    emitters: list,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    server = make_server(api_key=API_KEY)
+    start_in_thread(server)
+    try:
+        wrong = make_emitter(server.url, spool_dir, ALVIN_API_KEY="wrong-key-987654")
+        emitters.append(wrong)
+        with caplog.at_level(logging.ERROR, logger="alvin_integration"):
+            for i in range(3):
+                wrong.emit(task_event(i))
+            assert wrong.flush(1) is False
+            assert wait_until(wrong.breaker.is_open)
+        rejected = [r for r in caplog.records if "API key rejected" in r.getMessage()]
+        assert len(rejected) == 1
+        assert server.url in rejected[0].getMessage() and "wrong-key-987654" not in caplog.text
+        assert server.store.events() == []
+        wrong.close()
+        right = make_emitter(server.url, spool_dir)
+        emitters.append(right)
+        assert wait_until(lambda: right.drain_once() and len(server.store.events()) == 3)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_rejected_event_goes_to_dead_letters_and_the_rest_flows(
+    fault_server: FaultServer,
+    spool_dir: str,
+    emitters: list,  # type: ignore[type-arg]
+) -> None:
+    fault_server.queue("status:400")
+    emitter = make_emitter(fault_server.url, spool_dir)
+    emitters.append(emitter)
+    first = emitter.emit(task_event(1))
+    second = emitter.emit(task_event(2))
+    assert emitter.flush(10)
+    assert fault_server.keys(200) == [second]
+    dead = Path(spool_dir, "dead-letter.jsonl").read_text()
+    assert first in dead and '"status":400' in dead
+    assert fault_server.keys().count(first) == 1  # never retried
+
+
+def test_an_outage_loses_nothing(fault_server: FaultServer, spool_dir: str, emitters: list) -> None:  # type: ignore[type-arg]
+    fault_server.default = "status:503"
+    emitter = make_emitter(fault_server.url, spool_dir)
+    emitters.append(emitter)
+    ids = [emitter.emit(task_event(i)) for i in range(30)]
+    assert emitter.flush(0.3) is False
+    fault_server.default = "ok"
+    assert wait_until(lambda: set(fault_server.keys(200)) == set(ids))
+    assert wait_until(lambda: not emitter.spool.own_pending())
+
+
+def test_process_emitter_with_bad_settings_says_so_once_and_never_raises(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("ALVIN_", "AIRFLOW__ALVIN__")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    monkeypatch.setenv("ALVIN_URL", "not a url")
+    with caplog.at_level(logging.INFO, logger="alvin_integration"):
+        assert emitter_module.emit(task_event(1, START)) is None
+        assert emitter_module.emit(task_event(2, START)) is None
+        assert emitter_module.flush(5) is True
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1
+    assert "ALVIN_URL" in lines[0] and "alvin.E002" in lines[0] and "ALVIN_API_KEY is not set" in lines[0]
+    assert not any(r.exc_info for r in caplog.records)
+
+
+def test_disabled_loads_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    monkeypatch.setenv("ALVIN_DISABLED", "true")
+    assert emitter_module.emit(task_event(1)) is None
+    assert emitter_module.get_emitter() is None
+    assert not (tmp_path / "alvin").exists()
