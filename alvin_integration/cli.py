@@ -57,7 +57,7 @@ def _flush_spool(settings: object, timeout: float) -> int:
     complete = False
     try:
         while time.monotonic() < deadline and not emitter.breaker.is_open():
-            complete = emitter.drain_once()
+            complete = emitter.drain_once(timeout=deadline - time.monotonic())
             if complete:
                 break
     finally:

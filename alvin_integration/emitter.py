@@ -108,6 +108,7 @@ class Emitter:
         self._progress = threading.Condition()
         self._thread: Optional[threading.Thread] = None
         self._count_lock = threading.Lock()
+        self._pass_deadline: Optional[float] = None
         self._pool = DaemonPool(self.window, "alvin-delivery")
         self.client._sleep = self._stop.wait
 
@@ -194,9 +195,16 @@ class Emitter:
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 
-    def drain_once(self) -> bool:
-        """One pass over the spool; True if everything this process could claim was delivered."""
-        return self.spool.drain(self._submit, self._stop.is_set, self.window)
+    def drain_once(self, timeout: Optional[float] = None) -> bool:
+        """One pass over the spool; True if everything this process could claim was delivered.
+
+        With ``timeout``, no delivery in this pass retries beyond it.
+        """
+        self._pass_deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            return self.spool.drain(self._submit, self._stop.is_set, self.window)
+        finally:
+            self._pass_deadline = None
 
     def _submit(self, record: Record) -> Future[str]:
         return self._pool.submit(lambda: self._deliver(record))
@@ -204,7 +212,10 @@ class Emitter:
     def _deliver(self, record: Record) -> str:
         if self.breaker.is_open():  # another in-flight delivery just failed: do not pile on
             return Verdict.STOP
-        delivery = self.client.send(record)
+        deadline = time.monotonic() + self.client.policy.window
+        if self._pass_deadline is not None:
+            deadline = min(deadline, self._pass_deadline)
+        delivery = self.client.send(record, deadline)
         with self._count_lock:
             verdict = self._judge(record, delivery)
         self._notify()

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Set, Tuple
 
 from alvin_integration.logs import get_logger
+from alvin_integration.redact import redact
 
 log = get_logger(__name__)
 
@@ -496,7 +497,8 @@ class Spool:
         """Keep a rejected record in the dead-letter file instead of retrying it forever."""
         entry: Dict[str, Any] = {"id": record.id, "path": record.path, "status": status}
         entry.update(reason=reason[:2000], rejected_at=time.time(), body=record.json_body())
-        line = json.dumps(entry, separators=(",", ":"), ensure_ascii=False, default=str) + "\n"
+        # The reason is the API's own text, which may echo what we sent (headers included).
+        line = json.dumps(redact(entry), separators=(",", ":"), ensure_ascii=False, default=str) + "\n"
         os.makedirs(self.directory, exist_ok=True)
         try:
             if os.path.getsize(self.dead_letter_path) > self.max_bytes // 4:

@@ -87,6 +87,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(413, {"error": f"body larger than {MAX_BODY} bytes"})
             return
         body = self.rfile.read(length)
+        if len(body) < length:  # the client went away mid-request: there is nothing to answer
+            self.close_connection = True
+            return
         key = self.headers.get("Idempotency-Key")
         status, reply = self._post(path, body, key, handlers)
         if not (status == 200 and path == "/api/v1/lineage"):  # an accepted event logs itself

@@ -2,8 +2,9 @@
 
 Each request takes the next mode from a script (then the default mode). Modes:
 ``ok`` (200), ``slow:<seconds>`` (200 after a delay), ``status:<code>`` (e.g. ``status:503``),
-``retry_after:<value>`` (429 with that ``Retry-After``), ``hang`` (read the request, never answer), ``close`` (close without a response),
-``reset`` (RST the connection).
+``retry_after:<value>`` (429 with that ``Retry-After``), ``echo:<code>`` (that status, the request's
+headers and body echoed back, as a careless proxy might), ``hang`` (read the request, never
+answer), ``close`` (close without a response), ``reset`` (RST the connection).
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ class FaultServer:
                 if mode.startswith("retry_after:"):
                     extra = f"Retry-After: {mode.split(':', 1)[1]}\r\n"
                 body = b'{"status":"fault-server"}'
+                if mode.startswith("echo:"):
+                    body = repr(request).encode()
                 conn.sendall(
                     f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{extra}"
                     f"Content-Length: {len(body)}\r\n\r\n".encode()
@@ -104,7 +107,7 @@ class FaultServer:
     def _status_of(mode: str) -> int:
         if mode == "ok" or mode.startswith("slow:"):
             return 200
-        if mode.startswith("status:"):
+        if mode.startswith(("status:", "echo:")):
             return int(mode.split(":", 1)[1])
         if mode.startswith("retry_after:"):
             return 429

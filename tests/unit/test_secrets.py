@@ -1,0 +1,73 @@
+"""No secret planted in settings, an event or an error path reaches a log, the spool or a body."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from alvin_integration.client import AlvinClient, RetryPolicy
+from alvin_integration.emitter import CircuitBreaker, Emitter
+from alvin_integration.model import ErrorMessageRunFacet, SQLJobFacet
+from tests.support.events import settings_for, task_event
+from tests.support.fault_server import FaultServer
+
+PLANTED_KEY = "planted-api-key-4f9a1c"
+PLANTED = [
+    PLANTED_KEY,
+    "planted-conn-password-77",
+    "planted-url-password-88",
+    "planted-token-99",
+    "planted-sql-password-11",
+]
+
+
+def test_planted_secrets_never_leave_in_clear(
+    fault_server: FaultServer, spool_dir: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    fault_server.queue("echo:400", "echo:500", "ok", "echo:401")
+    settings = settings_for(fault_server.url, spool_dir, ALVIN_API_KEY=PLANTED_KEY, ALVIN_VERBOSE_LOG="true")
+    emitter = Emitter(
+        settings,
+        client=AlvinClient(settings, RetryPolicy(base_delay=0.01, window=2)),
+        breaker=CircuitBreaker(base=0.05, cap=0.1),
+        window=1,
+    )
+    event = task_event(
+        1,
+        details={
+            "conn": {"login": "etl", "password": "planted-conn-password-77"},
+            "uri": "postgresql://etl:planted-url-password-88@db:5432/x",
+            "extra": {"access_token": "planted-token-99"},
+            "note": f"the key is {PLANTED_KEY}",
+        },
+    )
+    event.job.facets["sql"] = SQLJobFacet("CREATE USER etl PASSWORD 'planted-sql-password-11'")
+    event.run.facets["errorMessage"] = ErrorMessageRunFacet(
+        f"auth failed for {PLANTED_KEY}", f"at {PLANTED_KEY}"
+    )
+    try:
+        with caplog.at_level(logging.DEBUG, logger="alvin_integration"):
+            emitter.emit(event)  # answered 400 with our headers echoed: dead letter + a log line
+            emitter.emit(task_event(2, details={"password": "planted-conn-password-77"}))  # 500, then 200
+            emitter.emit(task_event(3))  # 401 with headers echoed: "API key rejected"
+            emitter.flush(5)
+    finally:
+        emitter.close()
+
+    assert any("rejected event" in r.getMessage() for r in caplog.records)
+    assert any("API key rejected" in r.getMessage() for r in caplog.records)
+    places = {"logs": caplog.text}
+    for root, _, files in os.walk(spool_dir):
+        for name in files:
+            places[os.path.join(root, name)] = Path(root, name).read_bytes().decode("utf-8", "replace")
+    for request in fault_server.requests:
+        places[f"request body {request['key']}"] = bytes(request["body"]).decode()  # type: ignore[arg-type]
+    assert len(places) > 4
+    for where, text in places.items():
+        for secret in PLANTED:
+            assert secret not in text, f"{secret} leaked into {where}"
+    # The key does travel where it must: in the X-API-KEY header, and nowhere else.
+    assert all(r["headers"]["x-api-key"] == PLANTED_KEY for r in fault_server.requests)  # type: ignore[index]
