@@ -43,7 +43,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter for the given (0-based) attempt."""
-        return random.uniform(0, min(self.max_delay, self.base_delay * (2**attempt)))
+        return random.uniform(0, min(self.max_delay, self.base_delay * (2 ** min(attempt, 32))))
 
 
 @dataclass(frozen=True)

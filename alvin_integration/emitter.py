@@ -41,6 +41,10 @@ POLL_SECONDS = 5.0  # how often an idle sender looks for segments other processe
 REFUSED_PAUSE_SECONDS = 300.0
 # Deliveries in flight at once: hides the API's round trip, which bounds a one-at-a-time sender.
 DELIVERY_WINDOW = 4
+# While the task's thread is emitting, the sender steps aside (its Python work would contend for
+# the GIL with the task); it waits for this much quiet, but never longer than MAX_YIELD_SECONDS.
+QUIET_SECONDS = 0.02
+MAX_YIELD_SECONDS = 1.0
 
 
 class CircuitBreaker:
@@ -67,7 +71,7 @@ class CircuitBreaker:
 
     def failure(self, at_least: float = 0.0) -> None:
         """Open the circuit for the next backoff step (or ``at_least``, e.g. a Retry-After)."""
-        step = min(self.cap, self.base * (2**self.failures))
+        step = min(self.cap, self.base * (2 ** min(self.failures, 32)))
         self.failures += 1
         self.pause(max(at_least, random.uniform(step / 2, step)))
 
@@ -109,6 +113,8 @@ class Emitter:
         self._thread: Optional[threading.Thread] = None
         self._count_lock = threading.Lock()
         self._pass_deadline: Optional[float] = None
+        self._last_emit = 0.0
+        self._flushing = 0
         self._pool = DaemonPool(self.window, "alvin-delivery")
         self.client._sleep = self._stop.wait
 
@@ -131,6 +137,7 @@ class Emitter:
         body = json.dumps(redact(event.to_dict()), separators=(",", ":"), ensure_ascii=False, default=str)
         record = Record(event.event_id, path, body.encode("utf-8"), order_key=order_key)
         self.spool.append(record)
+        self._last_emit = time.monotonic()
         self._ensure_sender()
         self._wake.set()
         return record.id
@@ -144,14 +151,18 @@ class Emitter:
         if self.breaker.is_open():
             return False
         self._ensure_sender()
+        self._flushing += 1
         self._wake.set()
         deadline = time.monotonic() + timeout
-        with self._progress:
-            while self.spool.own_pending():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self.breaker.is_open():
-                    return False
-                self._progress.wait(min(remaining, 0.05))
+        try:
+            with self._progress:
+                while self.spool.own_pending():
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or self.breaker.is_open():
+                        return False
+                    self._progress.wait(min(remaining, 0.05))
+        finally:
+            self._flushing -= 1
         return True
 
     def close(self, timeout: float = 5.0) -> None:
@@ -209,7 +220,18 @@ class Emitter:
     def _submit(self, record: Record) -> Future[str]:
         return self._pool.submit(lambda: self._deliver(record))
 
+    def _step_aside_while_emitting(self) -> None:
+        started = time.monotonic()
+        while (
+            not self._flushing
+            and time.monotonic() - self._last_emit < QUIET_SECONDS
+            and time.monotonic() - started < MAX_YIELD_SECONDS
+            and not self._stop.is_set()
+        ):
+            self._stop.wait(QUIET_SECONDS)
+
     def _deliver(self, record: Record) -> str:
+        self._step_aside_while_emitting()
         if self.breaker.is_open():  # another in-flight delivery just failed: do not pile on
             return Verdict.STOP
         deadline = time.monotonic() + self.client.policy.window
