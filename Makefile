@@ -1,0 +1,53 @@
+# alvin-integration: every command a developer or CI needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+TOOLS := .tools
+TOX := $(TOOLS)/bin/tox
+# Interpreters installed with pyenv (3.8 ... 3.12) must be visible to tox.
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+PYENV_BINS := $(subst $(eval) ,:,$(wildcard $(PYENV_ROOT)/versions/*/bin))
+export PATH := $(if $(PYENV_BINS),$(PYENV_BINS):)$(PATH)
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(TOX):
+	@echo "==> installing tox and uv into $(TOOLS)/"
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check tox tox-uv
+
+.PHONY: test
+test: $(TOX) ## run lint and every test environment (what CI runs)
+	@echo "==> tox: lint and the test matrix"
+	$(TOX) run-parallel --parallel-no-spinner --parallel 2 -e ALL
+
+.PHONY: lint
+lint: $(TOX) ## ruff and mypy
+	@echo "==> lint"
+	$(TOX) run -e lint
+
+.PHONY: unit
+unit: $(TOX) ## unit tests on one Python (no Airflow)
+	@echo "==> unit tests"
+	$(TOX) run -e unit-py311
+
+.PHONY: bench
+bench: $(TOX) ## print delivery benchmarks (emit latency, drain rate, flush)
+	@echo "==> benchmarks (figures, not pass/fail)"
+	$(TOX) exec -e unit-py311 -- python benchmarks/bench_delivery.py
+
+.PHONY: doctor
+doctor: ## check settings, network, API key and spool of this machine
+	@echo "==> alvin-integration doctor"
+	alvin-integration doctor
+
+.PHONY: hooks
+hooks: ## install the commit-msg hook (conventional commits)
+	./scripts/pre-commit.sh
+
+.PHONY: clean
+clean: ## remove tool and test environments
+	rm -rf $(TOOLS) .tox build dist *.egg-info
