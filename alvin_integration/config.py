@@ -214,6 +214,15 @@ def _check_url(raw: str, problems: List[Problem]) -> str:
     return url
 
 
+def is_disabled(environ: Optional[Mapping[str, str]] = None) -> bool:
+    """Only the ``ALVIN_DISABLED`` flag, read as cheaply as possible (before anything else loads)."""
+    env = os.environ if environ is None else environ
+    raw = env.get("ALVIN_DISABLED") or env.get("AIRFLOW__ALVIN__DISABLED")
+    if raw is None:
+        raw = read_alvin_section(airflow_config_path(env)).get("disabled", "")
+    return raw.strip().lower() in _TRUE
+
+
 def load_settings(
     environ: Optional[Mapping[str, str]] = None, config_path: Optional[str] = None
 ) -> LoadedSettings:

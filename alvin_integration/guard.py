@@ -1,0 +1,55 @@
+"""One decorator for everything we run inside the host: our failure never becomes the host's."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable, Optional, TypeVar, cast
+
+from alvin_integration.logs import get_logger, log_once
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = get_logger(__name__)
+
+
+def never_raise(what: str, default: Any = None) -> Callable[[F], F]:
+    """Wrap a host callback: any exception is logged once (no stack trace) and ``default`` returned."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:
+                _report(what, exc)
+                return default
+
+        return cast(F, guarded)
+
+    return decorate
+
+
+def _report(what: str, exc: BaseException) -> None:
+    verbose = _verbose()
+    said = log_once(
+        f"guard:{what}:{type(exc).__name__}",
+        logging.WARNING,
+        "alvin-integration: %s failed (%s: %s); this has no impact on the task or DAG run",
+        what,
+        type(exc).__name__,
+        exc,
+    )
+    if verbose and not said:
+        log.warning("alvin-integration: %s failed again (%s)", what, exc, exc_info=exc)
+    elif verbose:
+        log.debug("details", exc_info=exc)
+
+
+def _verbose() -> Optional[bool]:
+    try:
+        from alvin_integration.emitter import get_emitter
+
+        emitter = get_emitter()
+        return bool(emitter and emitter.settings.verbose_log)
+    except Exception:
+        return False

@@ -1,0 +1,1 @@
+"""Producers: the hosts whose runs are reported (Airflow)."""

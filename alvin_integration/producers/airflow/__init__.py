@@ -1,0 +1,1 @@
+"""The Airflow producer. Nothing here is imported until Airflow loads our plugin or backend."""

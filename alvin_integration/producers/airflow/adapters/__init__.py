@@ -1,0 +1,36 @@
+"""Version adapters: the only code that knows which Airflow it runs in. Chosen once, at import."""
+
+from __future__ import annotations
+
+from typing import Any, List
+
+
+def listeners() -> List[Any]:
+    """The listener objects for this Airflow (none where it has no listener API: 1.10 to 2.2)."""
+    from alvin_integration.producers.airflow import version_compat
+
+    if version_compat.AIRFLOW_V_3_0_PLUS:
+        from alvin_integration.producers.airflow.adapters import airflow3
+
+        return [airflow3.LISTENER]
+    if version_compat.AIRFLOW_V_2_3_PLUS:
+        from alvin_integration.producers.airflow.adapters import airflow2
+
+        airflow2.install_wrappers()
+        return [airflow2.LISTENER]
+    return []
+
+
+def adapter_name() -> str:
+    """A short name of the adapter in use, for doctor and logs."""
+    from alvin_integration.producers.airflow import version_compat
+
+    if version_compat.AIRFLOW_V_3_0_PLUS:
+        name = "airflow3 (task-SDK listener plugin)"
+    elif version_compat.AIRFLOW_V_2_3_PLUS:
+        name = "airflow2 (listener plugin)"
+    elif version_compat.AIRFLOW_V_2_PLUS:
+        name = "airflow2 before 2.3 ([lineage] backend)"
+    else:
+        name = "airflow1 ([lineage] backend)"
+    return name + (" + composer" if version_compat.is_composer() else "")

@@ -1,0 +1,1 @@
+"""The ``[lineage] backend`` classes users name in airflow.cfg."""

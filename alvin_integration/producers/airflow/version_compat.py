@@ -1,0 +1,46 @@
+"""Which Airflow runs here, as named facts computed once at import.
+
+``packaging`` parses local versions such as ``2.10.5+composer``, which a hand-written split does
+not. Branches read ``if AIRFLOW_V_2_10_PLUS:`` so that dropping a version is a search-and-delete.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Mapping, Optional, Tuple
+
+from packaging.version import Version
+
+
+def parse_airflow_version(text: str) -> Tuple[Version, Tuple[int, int, int]]:
+    """The full version and its (major, minor, micro), e.g. ``2.10.5+composer``."""
+    version = Version(text)
+    return version, (version.major, version.minor, version.micro)
+
+
+def _installed_version() -> str:
+    from airflow import __version__
+
+    return str(__version__)
+
+
+AIRFLOW_VERSION_TEXT = _installed_version()
+AIRFLOW_VERSION, _BASE = parse_airflow_version(AIRFLOW_VERSION_TEXT)
+
+AIRFLOW_V_2_PLUS = _BASE >= (2, 0, 0)
+AIRFLOW_V_2_3_PLUS = _BASE >= (2, 3, 0)  # listener plugins
+AIRFLOW_V_2_5_PLUS = _BASE >= (2, 5, 0)  # DAG-run listeners
+AIRFLOW_V_2_10_PLUS = _BASE >= (2, 10, 0)  # try_number fixed per try; failed listener gets `error`
+AIRFLOW_V_3_0_PLUS = _BASE >= (3, 0, 0)  # task SDK; no lineage backend
+AIRFLOW_V_3_1_PLUS = _BASE >= (3, 1, 0)
+
+COMPOSER_ENV_VARS = ("COMPOSER_ENVIRONMENT", "COMPOSER_VERSION", "COMPOSER_LOCATION", "GCP_PROJECT")
+
+
+def is_composer(
+    version_text: str = AIRFLOW_VERSION_TEXT, environ: Optional[Mapping[str, str]] = None
+) -> bool:
+    """Whether this Airflow is Google Cloud Composer's (``+composer`` build or its env vars)."""
+    env = os.environ if environ is None else environ
+    local = Version(version_text).local or ""
+    return "composer" in local or bool(env.get("COMPOSER_ENVIRONMENT"))
