@@ -1,0 +1,89 @@
+"""Inside a real Airflow: version facts, the entry-point plugin, the adapter, the backend classes."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+
+import pytest
+
+from alvin_integration.producers.airflow import version_compat
+from alvin_integration.producers.airflow.version_compat import (
+    AIRFLOW_V_2_3_PLUS,
+    AIRFLOW_V_3_0_PLUS,
+    is_composer,
+    parse_airflow_version,
+)
+from tests.support.airflow_home import airflow_env, run_airflow
+from tests.support.fault_server import refused_url
+
+
+@pytest.mark.parametrize(
+    ("text", "base", "composer"),
+    [("2.10.5+composer", (2, 10, 5), True), ("2.11.2", (2, 11, 2), False), ("3.1.0rc1", (3, 1, 0), False)],
+)
+def test_versions_parse_including_composer_builds(text: str, base: tuple, composer: bool) -> None:  # type: ignore[type-arg]
+    assert parse_airflow_version(text)[1] == base
+    assert is_composer(text, environ={}) is composer
+    assert is_composer("2.10.5", environ={"COMPOSER_ENVIRONMENT": "prod"}) is True
+
+
+def test_version_facts_match_the_installed_airflow() -> None:
+    import airflow
+
+    assert version_compat.AIRFLOW_VERSION_TEXT == airflow.__version__
+    assert version_compat.AIRFLOW_V_3_0_PLUS is airflow.__version__.startswith("3.")
+    expected = os.environ.get("ALVIN_MATRIX_ROW")
+    if expected == "af3":
+        assert AIRFLOW_V_3_0_PLUS
+    elif expected == "af2":
+        assert AIRFLOW_V_2_3_PLUS and not AIRFLOW_V_3_0_PLUS
+
+
+def _plugins(env: dict) -> list:  # type: ignore[type-arg]
+    result = run_airflow(env, "plugins", "--output", "json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout[result.stdout.index("[") :])
+
+
+def test_plugin_is_loaded_from_the_entry_point(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    plugins = _plugins(airflow_env(str(tmp_path), refused_url()))
+    ours = [p for p in plugins if p["name"] == "alvin_integration"]
+    assert len(ours) == 1
+    assert "EntryPoint" in str(ours[0]["source"]) and "airflow.plugins" in str(ours[0]["source"])
+    expected = "Airflow3Listener" if AIRFLOW_V_3_0_PLUS else "Airflow2Listener"
+    assert expected in str(ours[0]["listeners"])
+
+
+def test_disabled_loads_no_listener(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    plugins = _plugins(airflow_env(str(tmp_path), refused_url(), ALVIN_DISABLED="true"))
+    ours = [p for p in plugins if p["name"] == "alvin_integration"]
+    assert ours and not ours[0].get("listeners")
+
+
+def test_the_adapter_is_chosen_once_for_this_version() -> None:
+    from alvin_integration.producers.airflow.adapters import adapter_name, listeners
+
+    first, second = listeners(), listeners()
+    assert first == second and len(first) == 1
+    assert adapter_name().startswith("airflow3" if AIRFLOW_V_3_0_PLUS else "airflow2 (listener")
+
+
+def test_backend_classes_keep_their_documented_paths(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="alvin_integration"):
+        module = importlib.import_module("alvin_integration.producers.airflow.lineage.backend")
+        module.AlvinAirflowLineageBackend.send_lineage(operator=None, inlets=[], outlets=[], context={})
+        module.AlvinAirflowLineageBackendComposer().send_lineage(operator=None, context={})
+    assert issubclass(module.AlvinAirflowLineageBackendComposer, module.AlvinAirflowLineageBackend)
+    if AIRFLOW_V_3_0_PLUS:
+        from alvin_integration.logs import forget_said
+
+        forget_said()
+        with caplog.at_level(logging.INFO, logger="alvin_integration"):
+            importlib.reload(module)
+        assert "Airflow 3 has no [lineage] backend" in caplog.text
+    else:
+        notes = [r for r in caplog.records if "not needed" in r.getMessage()]
+        assert len(notes) == 1  # said once, and nothing reported twice
