@@ -6,6 +6,7 @@ One line per check; each failure says how to fix it. The checks stop at the firs
 
 from __future__ import annotations
 
+import configparser
 import os
 import socket
 import tempfile
@@ -171,16 +172,49 @@ def check_spool(settings: Settings) -> List[Check]:
     return checks
 
 
-def check_airflow() -> Check:
-    """Which Airflow is installed here (read from package metadata, without importing it)?"""
+BACKEND_CLASS = "alvin_integration.producers.airflow.lineage.backend.AlvinAirflowLineageBackend"
+
+
+def check_airflow(environ: Mapping[str, str]) -> List[Check]:
+    """Which Airflow is installed, which adapter reports, and whether [lineage] backend fits it."""
     try:
         from importlib.metadata import PackageNotFoundError, version
     except ImportError:  # pragma: no cover - Python < 3.8
-        return Check("airflow", SKIP, "cannot read package metadata")
+        return [Check("airflow", SKIP, "cannot read package metadata")]
     try:
-        return Check("airflow", OK, f"apache-airflow {version('apache-airflow')} installed")
+        installed = version("apache-airflow")
     except PackageNotFoundError:
-        return Check("airflow", SKIP, "Airflow is not installed in this Python environment")
+        return [Check("airflow", SKIP, "Airflow is not installed in this Python environment")]
+    try:
+        from alvin_integration.producers.airflow import version_compat
+        from alvin_integration.producers.airflow.adapters import adapter_name
+    except Exception as exc:  # Airflow installed but not importable here
+        return [Check("airflow", FAIL, f"apache-airflow {installed} does not import: {exc}")]
+    checks = [Check("airflow", OK, f"apache-airflow {installed}; adapter: {adapter_name()}")]
+    backend = environ.get("AIRFLOW__LINEAGE__BACKEND")
+    if backend is None:
+        from alvin_integration.config import airflow_config_path
+
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        parser.read(airflow_config_path(environ))
+        backend = parser.get("lineage", "backend", fallback="")
+    backend = backend.strip()
+    if version_compat.AIRFLOW_V_2_3_PLUS:
+        note = "not needed on Airflow 2.3+ (the plugin reports)" + (f"; set to {backend}" if backend else "")
+        checks.append(Check("backend", OK, f"[lineage] backend {note}"))
+    elif backend.startswith(BACKEND_CLASS):
+        checks.append(Check("backend", OK, f"[lineage] backend = {backend}"))
+    else:
+        checks.append(
+            Check(
+                "backend",
+                FAIL,
+                f"[lineage] backend is {backend or 'not set'}; Airflow {installed} needs it to report",
+                f"set [lineage] backend = {BACKEND_CLASS} (on Composer: the ...Composer class, as an "
+                "Airflow configuration override)",
+            )
+        )
+    return checks
 
 
 def run_doctor(
@@ -205,7 +239,7 @@ def run_doctor(
             if checks[-1].status == FAIL:
                 break
         checks.extend(check_spool(settings))
-    checks.append(check_airflow())
+    checks.extend(check_airflow(os.environ if environ is None else environ))
     for check in checks:
         for line in check.lines():
             out(line)

@@ -33,7 +33,7 @@ def test_versions_parse_including_composer_builds(text: str, base: tuple, compos
 def test_version_facts_match_the_installed_airflow() -> None:
     import airflow
 
-    assert version_compat.AIRFLOW_VERSION_TEXT == airflow.__version__
+    assert airflow.__version__ == version_compat.AIRFLOW_VERSION_TEXT
     assert version_compat.AIRFLOW_V_3_0_PLUS is airflow.__version__.startswith("3.")
     expected = os.environ.get("ALVIN_MATRIX_ROW")
     if expected == "af3":

@@ -14,9 +14,17 @@ from tests.support.fault_server import refused_url
 from tests.support.processes import REPO, MockBackendProcess, alvin_env, run_cli
 from tests.support.schema import assert_valid
 
-ROW = os.environ.get("ALVIN_MATRIX_ROW", "af3" if __import__("airflow").__version__.startswith("3") else "af2")
+ROW = os.environ.get(
+    "ALVIN_MATRIX_ROW", "af3" if __import__("airflow").__version__.startswith("3") else "af2"
+)
 GOLDEN = Path(REPO) / "compat" / "expected" / f"alvin_example__{ROW}.json"
-EXPECTED_STATES = {"extract": "success", "load": "success", "flaky": "success", "fail": "failed", "skip": "skipped"}
+EXPECTED_STATES = {
+    "extract": "success",
+    "load": "success",
+    "flaky": "success",
+    "fail": "failed",
+    "skip": "skipped",
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +78,7 @@ def test_bad_settings_leave_every_task_as_it_was(home: str) -> None:
     assert task_states(env) == EXPECTED_STATES
     lines = [line for line in output.splitlines() if "alvin-integration is not reporting" in line]
     assert lines and all("ALVIN_URL" in line and "ALVIN_API_KEY is not set" in line for line in lines)
-    assert "alvin_integration" not in "".join(l for l in output.splitlines() if "Traceback" in l)
+    assert "alvin_integration/" not in output  # no stack frame of ours in any log
 
 
 def test_events_wait_out_an_api_outage_and_a_later_process_delivers_them(

@@ -33,7 +33,7 @@ def airflow_env(home: str, url: str, **extra: str) -> Dict[str, str]:
     return env
 
 
-def run_airflow(env: Dict[str, str], *args: str, timeout: float = 600) -> "subprocess.CompletedProcess[str]":
+def run_airflow(env: Dict[str, str], *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run an ``airflow`` CLI command as a real process."""
     return subprocess.run([airflow_bin(), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -49,7 +49,7 @@ def init_db(env: Dict[str, str]) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
-def dags_test(env: Dict[str, str], *extra: str) -> "subprocess.CompletedProcess[str]":
+def dags_test(env: Dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
     """``airflow dags test alvin_example`` (the DAG has a failing task, so the run fails)."""
     return run_airflow(env, "dags", "test", "alvin_example", *extra)
 
@@ -77,7 +77,9 @@ def task_lines(events: List[dict]) -> List[str]:  # type: ignore[type-arg]
             )
         )
     order = {"START": 0, "RUNNING": 1, "COMPLETE": 2, "FAIL": 2}
-    return sorted(lines, key=lambda line: (line.split(" | ")[0], line.split(" | ")[1], order[line.split(" | ")[2]]))
+    return sorted(
+        lines, key=lambda line: (line.split(" | ")[0], line.split(" | ")[1], order[line.split(" | ")[2]])
+    )
 
 
 def _json_of(output: str) -> Any:

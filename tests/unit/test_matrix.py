@@ -25,7 +25,9 @@ def readme_table() -> str:
     """The supported-version table as the README must show it."""
     lines = ["| tox env | Airflow | Python | how it hooks in | status |", "|---|---|---|---|---|"]
     for row in rows():
-        lines.append(f"| `{row['env']}` | {row['airflow']} | {row['python']} | {row['mechanism']} | {row['status']} |")
+        lines.append(
+            f"| `{row['env']}` | {row['airflow']} | {row['python']} | {row['mechanism']} | {row['status']} |"
+        )
     return "\n".join(lines)
 
 
@@ -47,7 +49,9 @@ def test_every_tested_row_is_a_tox_env_pinned_by_its_constraints() -> None:
 
 
 def test_readme_shows_the_matrix() -> None:
-    assert readme_table() in (REPO / "README.md").read_text(), "regenerate with: python tests/unit/test_matrix.py"
+    assert readme_table() in (REPO / "README.md").read_text(), (
+        "regenerate with: python tests/unit/test_matrix.py"
+    )
 
 
 if __name__ == "__main__":
