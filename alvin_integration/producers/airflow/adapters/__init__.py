@@ -6,7 +6,7 @@ from typing import Any, List
 
 
 def listeners() -> List[Any]:
-    """The listener objects for this Airflow (none where it has no listener API: 1.10 to 2.2)."""
+    """The listener objects for this Airflow; where it has none (1.10 to 2.2), install the wrappers."""
     from alvin_integration.producers.airflow import version_compat
 
     if version_compat.AIRFLOW_V_3_0_PLUS:
@@ -18,6 +18,9 @@ def listeners() -> List[Any]:
 
         airflow2.install_wrappers()
         return [airflow2.LISTENER]
+    from alvin_integration.producers.airflow.adapters import legacy
+
+    legacy.install_wrappers()
     return []
 
 

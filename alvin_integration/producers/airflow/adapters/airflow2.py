@@ -7,18 +7,11 @@ from typing import Any, Optional
 from airflow.listeners import hookimpl
 
 from alvin_integration.guard import never_raise
+from alvin_integration.producers.airflow.adapters.tries import current_try
 from alvin_integration.producers.airflow.extract import state_name
 from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_dag_run, report_task
 from alvin_integration.producers.airflow.version_compat import AIRFLOW_V_2_5_PLUS, AIRFLOW_V_2_10_PLUS
 from alvin_integration.producers.airflow.wrap import wrap_after
-
-
-def current_try(ti: Any) -> int:
-    """The try a callback is about."""
-    if AIRFLOW_V_2_10_PLUS:
-        return int(ti.try_number)
-    # Before 2.10, ti.try_number is the *next* try once the state is no longer RUNNING.
-    return int(getattr(ti, "_try_number", ti.try_number))
 
 
 def _failed(ti: Any, error: Optional[BaseException]) -> None:

@@ -1,11 +1,91 @@
-"""Airflow 1.10 and 2.0-2.2: no listener API; the [lineage] backend reports successful tries."""
+"""Airflow 1.10 and 2.0-2.2: no listener API, so host functions are wrapped (and the backend used).
+
+- START: after ``TaskInstance.render_templates`` in the task's own process (just before execute).
+- FAIL (and ``up_for_retry``): after ``TaskInstance.handle_failure``.
+- skipped: after ``TaskInstance.set_duration`` once the state is ``skipped``.
+- COMPLETE: the ``[lineage] backend`` (Airflow calls it after a successful ``execute``, with the
+  resolved inlets and outlets).
+- DAG runs: after ``DagRun.update_state`` (the scheduler's state transition).
+
+Each wrapper calls the original unchanged and reports after it, guarded; installed once, at
+plugin load, which these versions do before the task executes and when the scheduler reads DAGs.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
 from typing import Any, Dict, List, Optional
 
-from alvin_integration.producers.airflow.extract import datasets
-from alvin_integration.producers.airflow.report import COMPLETE, report_task
+from alvin_integration.producers.airflow.adapters.tries import current_try
+from alvin_integration.producers.airflow.extract import datasets, state_name
+from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_dag_run, report_task
+from alvin_integration.producers.airflow.wrap import wrap_after
+
+_MAX_REMEMBERED = 10_000
+
+
+class _Once:
+    """Remembers what this process reported, so a wrapper called repeatedly reports once."""
+
+    def __init__(self) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first(self, key: str) -> bool:
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen[key] = None
+            if len(self._seen) > _MAX_REMEMBERED:
+                self._seen.popitem(last=False)
+            return True
+
+
+_once = _Once()
+
+
+def _key(ti: Any, what: str) -> str:
+    dag_run = getattr(ti, "run_id", None) or ti.execution_date  # Airflow 1.10 has no run_id on a TI
+    return f"{ti.dag_id}|{ti.task_id}|{dag_run}|{current_try(ti)}|{what}"
+
+
+def _after_render_templates(result: Any, ti: Any, *args: Any, **kwargs: Any) -> None:
+    # The webserver renders templates too: only the process running the try reports its start.
+    if getattr(ti, "pid", None) == os.getpid() and _once.first(_key(ti, START)):
+        report_task(START, ti, current_try(ti), "running")
+
+
+def _after_handle_failure(result: Any, ti: Any, *args: Any, **kwargs: Any) -> None:
+    error = kwargs.get("error", args[0] if args else None)
+    if _once.first(_key(ti, FAIL)):
+        exc = error if isinstance(error, BaseException) else None
+        text = None if exc is not None else (str(error) if error else None)
+        report_task(FAIL, ti, current_try(ti), state_name(ti.state) or "failed", exc, text)
+
+
+def _after_set_duration(result: Any, ti: Any, *args: Any, **kwargs: Any) -> None:
+    if state_name(ti.state) == "skipped" and _once.first(_key(ti, "skipped")):
+        report_task(COMPLETE, ti, current_try(ti), "skipped")
+
+
+def _after_update_state(result: Any, dag_run: Any, *args: Any, **kwargs: Any) -> None:
+    state = state_name(dag_run.state)
+    event = {"running": START, "success": COMPLETE, "failed": FAIL}.get(state or "")
+    if event and _once.first(f"dagrun|{dag_run.dag_id}|{dag_run.run_id}|{event}"):
+        report_dag_run(event, dag_run, None if event != FAIL else "DAG run failed")
+
+
+def install_wrappers() -> None:
+    """Wrap the host functions that own the transitions (idempotent)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+
+    wrap_after(TaskInstance, "render_templates", "reporting a task start", _after_render_templates)
+    wrap_after(TaskInstance, "handle_failure", "reporting a task failure", _after_handle_failure)
+    wrap_after(TaskInstance, "set_duration", "reporting a skipped task", _after_set_duration)
+    wrap_after(DagRun, "update_state", "reporting a DAG run", _after_update_state)
 
 
 def report_success_from_backend(
@@ -13,8 +93,6 @@ def report_success_from_backend(
 ) -> None:
     """Report the COMPLETE of the try that just ran, with the inlets/outlets Airflow resolved."""
     ti = context.get("ti") or context.get("task_instance")
-    if ti is None:
+    if ti is None or not _once.first(_key(ti, COMPLETE)):
         return
-    # Before 2.10 ti.try_number already names the next try once the try is over.
-    try_number = int(getattr(ti, "_try_number", None) or ti.try_number)
-    report_task(COMPLETE, ti, try_number, "success", inputs=datasets(inlets), outputs=datasets(outlets))
+    report_task(COMPLETE, ti, current_try(ti), "success", inputs=datasets(inlets), outputs=datasets(outlets))
