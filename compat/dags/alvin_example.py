@@ -31,6 +31,13 @@ except ImportError:  # Airflow 2 / 1.10
         return _Entity(uri)
 
 
+def lineage(*uris):  # type: ignore[no-untyped-def]
+    """Inlets/outlets as this Airflow takes them: Airflow 1.10 wants {"datasets": [...]}."""
+    entities = [dataset(uri) for uri in uris]
+    return {"datasets": entities} if _Entity.__module__ == "airflow.lineage.datasets" else entities
+
+
+
 try:
     from airflow.exceptions import AirflowSkipException
 except ImportError:  # pragma: no cover
@@ -71,17 +78,17 @@ class SqlCarrier(PythonOperator):
 def make_dag() -> DAG:
     arguments = dict(dag_id="alvin_example", start_date=datetime(2026, 1, 1), catchup=False)
     try:
-        return DAG(schedule=None, **arguments)  # Airflow 2.4+
+        return DAG(schedule="@daily", **arguments)  # Airflow 2.4+
     except TypeError:
-        return DAG(schedule_interval=None, **arguments)  # Airflow 1.10 to 2.3
+        return DAG(schedule_interval="@daily", **arguments)  # Airflow 1.10 to 2.3
 
 
 with make_dag() as dag:
     t_extract = PythonOperator(
         task_id="extract",
         python_callable=extract,
-        inlets=[dataset("s3://alvin-example/raw/orders.csv")],
-        outlets=[dataset("s3://alvin-example/clean/orders.parquet")],
+        inlets=lineage("s3://alvin-example/raw/orders.csv"),
+        outlets=lineage("s3://alvin-example/clean/orders.parquet"),
     )
     t_load = SqlCarrier(
         task_id="load",

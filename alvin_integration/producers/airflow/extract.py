@@ -150,7 +150,9 @@ def entity_to_dataset(entity: Any) -> Optional[Dataset]:
     cluster, database, name = _attr(entity, "cluster"), _attr(entity, "database"), _attr(entity, "name")
     if name and (cluster or database):  # airflow.lineage.entities.Table
         return Dataset(str(cluster or "default"), f"{database}.{name}" if database else str(name))
-    qualified = _attr(entity, "qualified_name")  # Airflow 1.10 DataSet
+    if isinstance(name, str) and "://" in name:  # Airflow 1.10 File("s3://...")
+        return uri_to_dataset(name)
+    qualified = _attr(entity, "qualified_name")  # other Airflow 1.10 DataSets ("file:///tmp/x")
     if qualified:
         return uri_to_dataset(str(qualified))
     if isinstance(entity, str) and entity:

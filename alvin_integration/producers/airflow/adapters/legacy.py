@@ -52,8 +52,11 @@ def _key(ti: Any, what: str) -> str:
 
 
 def _after_render_templates(result: Any, ti: Any, *args: Any, **kwargs: Any) -> None:
-    # The webserver renders templates too: only the process running the try reports its start.
-    if getattr(ti, "pid", None) == os.getpid() and _once.first(_key(ti, START)):
+    # The try's own process: 2.x sets ti.pid there (the debug executor leaves the state QUEUED);
+    # 1.10 sets RUNNING in the supervising process. A webserver rendering a running try may
+    # report it too: its START has the same event id, which the receiver dedupes.
+    running = getattr(ti, "pid", None) == os.getpid() or state_name(ti.state) == "running"
+    if running and _once.first(_key(ti, START)):
         report_task(START, ti, current_try(ti), "running")
 
 

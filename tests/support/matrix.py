@@ -1,0 +1,31 @@
+"""The row of compat/matrix.toml that the running tox environment stands for."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+REPO = Path(__file__).resolve().parents[2]
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python < 3.11
+    import tomli as tomllib
+
+
+def rows() -> List[Dict[str, Any]]:
+    """Every row of the matrix."""
+    return list(tomllib.loads((REPO / "compat" / "matrix.toml").read_text())["row"])
+
+
+def current_row() -> Dict[str, Any]:
+    """The row named by ALVIN_MATRIX_ROW (tox sets it), else the row of the installed Airflow."""
+    name = os.environ.get("ALVIN_MATRIX_ROW")
+    if not name:
+        import airflow
+
+        major = airflow.__version__.split(".")[0]
+        name = {"1": "af110", "2": "af2", "3": "af3"}[major]
+    return next(row for row in rows() if row["env"] == name)
