@@ -10,8 +10,9 @@ import os
 from datetime import datetime, timedelta
 
 try:  # Airflow 3
-    from airflow.sdk import DAG, Asset as _Entity  # type: ignore[attr-defined]
     from airflow.providers.standard.operators.python import PythonOperator
+    from airflow.sdk import DAG  # type: ignore[attr-defined]
+    from airflow.sdk import Asset as _Entity
 
     def dataset(uri):  # type: ignore[no-untyped-def]
         return _Entity(uri)
@@ -35,7 +36,6 @@ def lineage(*uris):  # type: ignore[no-untyped-def]
     """Inlets/outlets as this Airflow takes them: Airflow 1.10 wants {"datasets": [...]}."""
     entities = [dataset(uri) for uri in uris]
     return {"datasets": entities} if _Entity.__module__ == "airflow.lineage.datasets" else entities
-
 
 
 try:

@@ -17,7 +17,13 @@ from tests.support.processes import MockBackendProcess, alvin_env, run_cli
 
 ROW = current_row()
 GOLDEN = Path(REPO) / "compat" / "expected" / f"alvin_example__{ROW['golden']}.json"
-EXPECTED_STATES = {"extract": "success", "load": "success", "flaky": "success", "fail": "failed", "skip": "skipped"}
+EXPECTED_STATES = {
+    "extract": "success",
+    "load": "success",
+    "flaky": "success",
+    "fail": "failed",
+    "skip": "skipped",
+}
 BACKEND = "alvin_integration.producers.airflow.lineage.backend.AlvinAirflowLineageBackend"
 
 
@@ -42,7 +48,9 @@ def fresh_home(migrated_home: str, target: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def reported(migrated_home: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[List[Any], Dict[str, str], str]]:
+def reported(
+    migrated_home: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Tuple[List[Any], Dict[str, str], str]]:
     """One run of the example DAG with the API up: (events received, task states, output)."""
     work = tmp_path_factory.mktemp("reported")
     backend = MockBackendProcess(str(work / "alvin.db"))
@@ -57,7 +65,9 @@ def reported(migrated_home: str, tmp_path_factory: pytest.TempPathFactory) -> It
         backend.stop()
 
 
-def test_every_task_try_is_reported_as_the_golden_file_says(reported: Tuple[List[Any], Dict[str, str], str]) -> None:
+def test_every_task_try_is_reported_as_the_golden_file_says(
+    reported: Tuple[List[Any], Dict[str, str], str],
+) -> None:
     events, states, output = reported
     lines = task_lines(events)
     if os.environ.get("ALVIN_UPDATE_GOLDEN"):
@@ -68,7 +78,9 @@ def test_every_task_try_is_reported_as_the_golden_file_says(reported: Tuple[List
     assert "this has no impact" not in output, output[-3000:]  # none of our guards fired
 
 
-def test_reported_events_validate_against_the_openlineage_schema(reported: Tuple[List[Any], Dict[str, str], str]) -> None:
+def test_reported_events_validate_against_the_openlineage_schema(
+    reported: Tuple[List[Any], Dict[str, str], str],
+) -> None:
     schema = pytest.importorskip(
         "tests.support.schema",
         reason="this Airflow pins jsonschema 3, which cannot read the 2020-12 OpenLineage schemas; "
@@ -100,7 +112,9 @@ def test_bad_settings_leave_every_task_as_it_was(migrated_home: str, tmp_path: P
     assert "alvin_integration/" not in logs  # no stack frame of ours in any log
 
 
-def test_events_wait_out_an_api_outage_and_a_later_process_delivers_them(migrated_home: str, tmp_path: Path) -> None:
+def test_events_wait_out_an_api_outage_and_a_later_process_delivers_them(
+    migrated_home: str, tmp_path: Path
+) -> None:
     backend = MockBackendProcess(str(tmp_path / "alvin.db"))
     try:
         home = fresh_home(migrated_home, tmp_path / "home")

@@ -46,7 +46,12 @@ def airflow_env(home: str, url: str, **extra: str) -> Dict[str, str]:
 def run_airflow(env: Dict[str, str], *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run an ``airflow`` CLI command as a real process."""
     return subprocess.run(
-        [airflow_bin(), *args], env=env, cwd=env["AIRFLOW_HOME"], capture_output=True, text=True, timeout=timeout
+        [airflow_bin(), *args],
+        env=env,
+        cwd=env["AIRFLOW_HOME"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -64,7 +69,7 @@ def init_db(env: Dict[str, str]) -> None:
 RUN_DATE = "2026-11-01"
 
 
-def run_example_dag(env: Dict[str, str], how: str) -> "subprocess.CompletedProcess[str]":
+def run_example_dag(env: Dict[str, str], how: str) -> subprocess.CompletedProcess[str]:
     """Run the example DAG as the matrix row says (it has a failing task, so the run fails)."""
     if how == "dags test":
         return run_airflow(env, "dags", "test", "alvin_example", RUN_DATE)
