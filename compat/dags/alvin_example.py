@@ -54,12 +54,12 @@ def fail() -> None:
     raise ValueError("this task fails on purpose")
 
 
-def flaky() -> str:
-    # Fails on its first try, succeeds on the retry (the marker file remembers the first try).
-    if not os.path.exists(RETRY_MARKER):
-        open(RETRY_MARKER, "w").close()
+def flaky(marker: str) -> str:
+    # Fails on its first try, succeeds on the retry (the marker file, one per run date, remembers).
+    if not os.path.exists(marker):
+        open(marker, "w").close()
         raise RuntimeError("first try fails on purpose")
-    os.remove(RETRY_MARKER)
+    os.remove(marker)
     return "recovered"
 
 
@@ -96,7 +96,11 @@ with make_dag() as dag:
         sql="INSERT INTO analytics.orders SELECT * FROM staging.orders",
     )
     t_flaky = PythonOperator(
-        task_id="flaky", python_callable=flaky, retries=1, retry_delay=timedelta(seconds=1)
+        task_id="flaky",
+        python_callable=flaky,
+        op_kwargs={"marker": RETRY_MARKER + "-{{ ds }}"},
+        retries=1,
+        retry_delay=timedelta(seconds=1),
     )
     t_fail = PythonOperator(task_id="fail", python_callable=fail)
     t_skip = PythonOperator(task_id="skip", python_callable=skip)
