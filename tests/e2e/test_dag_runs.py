@@ -126,3 +126,46 @@ def test_events_wait_out_an_api_outage_and_a_later_process_delivers_them(
         assert len(task_lines(backend.get("/api/v1/events"))) == len(json.loads(GOLDEN.read_text()))
     finally:
         backend.stop()
+
+
+EDGE_TASKS = ("hostile", "huge_sql", "tâche_ünïcode", "sensor")
+
+
+def test_hard_to_report_operators_run_as_usual(migrated_home: str, tmp_path: Path) -> None:
+    # The baseline: the same DAG with the integration switched off. (Airflow 3.3 itself fails the
+    # non-ASCII task when it pushes its XCom; what matters is that we change no result.)
+    baseline_home = fresh_home(migrated_home, tmp_path / "baseline")
+    baseline_env = row_env(baseline_home, refused_url(), ALVIN_DISABLED="true")
+    run_example_dag(baseline_env, ROW["run"], dag_id="alvin_edge_cases")
+    baseline = task_states(baseline_env, "alvin_edge_cases", EDGE_TASKS)
+    assert baseline["hostile"] == baseline["huge_sql"] == "success"
+    mapping = not ROW["airflow"].startswith(("1.", "2.0", "2.1", "2.2"))  # task mapping: 2.3+
+    # (`dags test` of Airflow 3.3 leaves literal-mapped tasks unrunnable, with or without us)
+    mapped_ran = mapping and task_states(baseline_env, "alvin_edge_cases").get("mapped") == "success"
+
+    backend = MockBackendProcess(str(tmp_path / "alvin.db"))
+    try:
+        home = fresh_home(migrated_home, tmp_path / "home")
+        env = row_env(home, backend.url)
+        result = run_example_dag(env, ROW["run"], dag_id="alvin_edge_cases")
+        assert task_states(env, "alvin_edge_cases", EDGE_TASKS) == baseline
+        run_cli(alvin_env(backend.url, os.path.join(home, "spool")), "spool", "flush")
+        events = [e["event"] for e in backend.get("/api/v1/events")]
+        ended = {e["job"]["name"] for e in events if e["eventType"] in ("COMPLETE", "FAIL")}
+        ran = [task for task in EDGE_TASKS if baseline[task] in ("success", "failed")]
+        assert {f"alvin_edge_cases.{task}" for task in ran} <= ended
+        huge = next(e for e in events if e["job"]["name"] == "alvin_edge_cases.huge_sql")
+        query = huge["job"]["facets"]["sql"]["query"]
+        assert query.startswith("SELECT 'naïve café ☕'") and len(query) <= 100_100
+        hostile = next(e for e in events if e["job"]["name"] == "alvin_edge_cases.hostile")
+        assert "sql" not in hostile["job"]["facets"] and "conn_id" not in hostile["run"]["facets"]["alvin"]
+        mapped = {
+            (e["run"]["runId"], e["run"]["facets"]["alvin"].get("map_index"))
+            for e in events
+            if e["job"]["name"] == "alvin_edge_cases.mapped" and e["eventType"] == "COMPLETE"
+        }
+        if mapped_ran:
+            assert {index for _, index in mapped} == {0, 1, 2} and len(mapped) == 3
+        assert "alvin_integration/" not in result.stdout + result.stderr
+    finally:
+        backend.stop()

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from tests.support.processes import REPO, alvin_env
 
@@ -67,15 +67,16 @@ def init_db(env: Dict[str, str]) -> None:
 
 
 RUN_DATE = "2026-11-01"
+Completed = "subprocess.CompletedProcess[str]"
 
 
-def run_example_dag(env: Dict[str, str], how: str) -> subprocess.CompletedProcess[str]:
-    """Run the example DAG as the matrix row says (it has a failing task, so the run fails)."""
+def run_example_dag(env: Dict[str, str], how: str, dag_id: str = "alvin_example") -> Completed:
+    """Run a DAG of compat/dags as the matrix row says (alvin_example has a failing task)."""
     if how == "dags test":
-        return run_airflow(env, "dags", "test", "alvin_example", RUN_DATE)
+        return run_airflow(env, "dags", "test", dag_id, RUN_DATE)
     if how == "dags backfill":  # Airflow 2.0-2.2: real task processes through the executor
-        return run_airflow(env, "dags", "backfill", "alvin_example", "-s", RUN_DATE, "-e", RUN_DATE)
-    return run_airflow(env, "backfill", "alvin_example", "-s", RUN_DATE, "-e", RUN_DATE)  # Airflow 1.10
+        return run_airflow(env, "dags", "backfill", dag_id, "-s", RUN_DATE, "-e", RUN_DATE)
+    return run_airflow(env, "backfill", dag_id, "-s", RUN_DATE, "-e", RUN_DATE)  # Airflow 1.10
 
 
 def task_lines(events: List[dict]) -> List[str]:  # type: ignore[type-arg]
@@ -114,20 +115,22 @@ def _json_of(output: str) -> Any:
 TASKS = ("extract", "load", "flaky", "fail", "skip")
 
 
-def task_states(env: Dict[str, str]) -> Dict[str, str]:
-    """Final state of each task of the latest ``alvin_example`` run, read through the airflow CLI."""
+def task_states(
+    env: Dict[str, str], dag_id: str = "alvin_example", tasks: Tuple[str, ...] = TASKS
+) -> Dict[str, str]:
+    """Final state of each task of the latest run of a DAG, read through the airflow CLI."""
     version = run_airflow(env, "version").stdout.strip().splitlines()[-1]
     if version.startswith(("1.", "2.0.", "2.1.", "2.2.")):  # a backfill of RUN_DATE
         command = ["task_state"] if version.startswith("1.") else ["tasks", "state"]
         states = {}
-        for task in TASKS:
-            result = run_airflow(env, *command, "alvin_example", task, RUN_DATE)
+        for task in tasks:
+            result = run_airflow(env, *command, dag_id, task, RUN_DATE)
             assert result.stdout.strip(), result.stderr[-2000:]
             states[task] = result.stdout.strip().splitlines()[-1]
         return states
-    runs = run_airflow(env, "dags", "list-runs", "alvin_example", "-o", "json")  # Airflow 3
+    runs = run_airflow(env, "dags", "list-runs", dag_id, "-o", "json")  # Airflow 3
     if runs.returncode != 0:
-        runs = run_airflow(env, "dags", "list-runs", "-d", "alvin_example", "-o", "json")  # Airflow 2
+        runs = run_airflow(env, "dags", "list-runs", "-d", dag_id, "-o", "json")  # Airflow 2
     run_id = _json_of(runs.stdout)[0]["run_id"]
-    states = run_airflow(env, "tasks", "states-for-dag-run", "alvin_example", run_id, "-o", "json")
+    states = run_airflow(env, "tasks", "states-for-dag-run", dag_id, run_id, "-o", "json")
     return {row["task_id"]: row["state"] for row in _json_of(states.stdout)}
