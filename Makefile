@@ -19,6 +19,17 @@ $(TOX):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check tox tox-uv
 
+DEMO := .demo
+DEMO_PYTHON := $(firstword $(wildcard $(PYENV_ROOT)/versions/3.11*/bin/python3.11) python3.11)
+
+.PHONY: demo
+demo: $(TOX) ## the example DAG through Airflow 2 (pinned by compat/) to a local mock Alvin API
+	@echo "==> creating $(DEMO)/venv with Airflow 2 (constraints: compat/constraints/af2.txt) and this package"
+	$(TOOLS)/bin/uv venv --quiet --allow-existing --python $(DEMO_PYTHON) $(DEMO)/venv
+	UV_CONSTRAINT=compat/constraints/af2.txt VIRTUAL_ENV=$(DEMO)/venv $(TOOLS)/bin/uv pip install --quiet ".[airflow2]"
+	@echo "==> alvin-integration demo"
+	$(DEMO)/venv/bin/alvin-integration demo
+
 .PHONY: test
 test: $(TOX) ## run lint and every test environment (what CI runs)
 	@echo "==> tox: lint and the test matrix"
@@ -50,4 +61,4 @@ hooks: ## install the commit-msg hook (conventional commits)
 
 .PHONY: clean
 clean: ## remove tool and test environments
-	rm -rf $(TOOLS) .tox build dist *.egg-info
+	rm -rf $(TOOLS) $(DEMO) .tox build dist *.egg-info

@@ -71,6 +71,12 @@ def _flush_spool(settings: object, timeout: float) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from alvin_integration.demo import run_demo
+
+    return run_demo(keep=args.keep)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar."""
     parser = argparse.ArgumentParser(
@@ -95,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check settings, network, API key and spool")
     doctor.add_argument("--timeout", type=float, default=5.0, help="seconds per network check")
     doctor.set_defaults(func=_doctor)
+
+    demo = commands.add_parser("demo", help="run the example DAG through this Airflow to a local mock API")
+    demo.add_argument("--keep", action="store_true", help="keep the temporary Airflow home")
+    demo.set_defaults(func=_demo)
 
     spool = commands.add_parser("spool", help="inspect or deliver the local event spool")
     spool.add_argument("action", choices=("status", "flush"))

@@ -1,0 +1,107 @@
+"""The example DAG the demo and the end-to-end tests run, on every supported Airflow.
+
+A success with inlets and outlets, a failure, a task that fails once and succeeds on retry, a
+skipped task and a SQL-bearing operator. Written to parse on Airflow 1.10.15 to 3.x.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+try:  # Airflow 3
+    from airflow.providers.standard.operators.python import PythonOperator
+    from airflow.sdk import DAG  # type: ignore[attr-defined]
+    from airflow.sdk import Asset as _Entity
+
+    def dataset(uri):  # type: ignore[no-untyped-def]
+        return _Entity(uri)
+except ImportError:  # Airflow 2 / 1.10
+    from airflow import DAG
+
+    try:
+        from airflow.operators.python import PythonOperator
+    except ImportError:  # Airflow 1.10
+        from airflow.operators.python_operator import PythonOperator
+    try:
+        from airflow.lineage.entities import File as _Entity  # Airflow 2
+    except ImportError:
+        from airflow.lineage.datasets import File as _Entity  # Airflow 1.10
+
+    def dataset(uri):  # type: ignore[no-untyped-def]
+        return _Entity(uri)
+
+
+def lineage(*uris):  # type: ignore[no-untyped-def]
+    """Inlets/outlets as this Airflow takes them: Airflow 1.10 wants {"datasets": [...]}."""
+    entities = [dataset(uri) for uri in uris]
+    return {"datasets": entities} if _Entity.__module__ == "airflow.lineage.datasets" else entities
+
+
+try:
+    from airflow.exceptions import AirflowSkipException
+except ImportError:  # pragma: no cover
+    AirflowSkipException = Exception  # type: ignore[misc,assignment]
+
+RETRY_MARKER = os.environ.get("ALVIN_EXAMPLE_RETRY_MARKER", "/tmp/alvin_example_retry_marker")
+
+
+def extract() -> str:
+    return "extracted"
+
+
+def fail() -> None:
+    raise ValueError("this task fails on purpose")
+
+
+def flaky(marker: str) -> str:
+    # Fails on its first try, succeeds on the retry (the marker file, one per run date, remembers).
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise RuntimeError("first try fails on purpose")
+    os.remove(marker)
+    return "recovered"
+
+
+def skip() -> None:
+    raise AirflowSkipException("nothing to do today")
+
+
+class SqlCarrier(PythonOperator):
+    """A Python task that carries SQL, as SQL operators do (no database needed)."""
+
+    def __init__(self, sql: str, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self.sql = sql
+
+
+def make_dag() -> DAG:
+    arguments = dict(dag_id="alvin_example", start_date=datetime(2026, 1, 1), catchup=False)
+    try:
+        return DAG(schedule="@daily", **arguments)  # Airflow 2.4+
+    except TypeError:
+        return DAG(schedule_interval="@daily", **arguments)  # Airflow 1.10 to 2.3
+
+
+with make_dag() as dag:
+    t_extract = PythonOperator(
+        task_id="extract",
+        python_callable=extract,
+        inlets=lineage("s3://alvin-example/raw/orders.csv"),
+        outlets=lineage("s3://alvin-example/clean/orders.parquet"),
+    )
+    t_load = SqlCarrier(
+        task_id="load",
+        python_callable=extract,
+        sql="INSERT INTO analytics.orders SELECT * FROM staging.orders",
+    )
+    t_flaky = PythonOperator(
+        task_id="flaky",
+        python_callable=flaky,
+        op_kwargs={"marker": RETRY_MARKER + "-{{ ds }}"},
+        retries=1,
+        retry_delay=timedelta(seconds=1),
+    )
+    t_fail = PythonOperator(task_id="fail", python_callable=fail)
+    t_skip = PythonOperator(task_id="skip", python_callable=skip)
+    t_extract >> [t_load, t_flaky]
