@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import tempfile
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
@@ -136,6 +137,14 @@ def airflow_config_path(environ: Mapping[str, str]) -> str:
 def airflow_home(environ: Mapping[str, str]) -> str:
     """``$AIRFLOW_HOME``, or Airflow's default ``~/airflow``."""
     return os.path.expanduser(environ.get("AIRFLOW_HOME") or "~/airflow")
+
+
+def default_spool_dir(environ: Mapping[str, str]) -> str:
+    """``$AIRFLOW_HOME/alvin/spool``; on Cloud Composer a local directory instead, because its
+    ``$AIRFLOW_HOME`` is a GCS FUSE mount, where file locks (which the spool relies on) do not work."""
+    if environ.get("COMPOSER_ENVIRONMENT"):
+        return os.path.join(tempfile.gettempdir(), "alvin", "spool")
+    return os.path.join(airflow_home(environ), "alvin", "spool")
 
 
 def read_alvin_section(path: str) -> Dict[str, str]:
@@ -285,7 +294,7 @@ def load_settings(
     if problems:
         return LoadedSettings(None, problems, sources)
 
-    spool_dir = (raw.get("spool_dir") or "").strip() or os.path.join(airflow_home(env), "alvin", "spool")
+    spool_dir = (raw.get("spool_dir") or "").strip() or default_spool_dir(env)
     settings = Settings(
         url=url,
         api_key=raw["api_key"].strip(),
