@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 
 from tests.support.airflow_home import airflow_env, init_db, run_example_dag, task_lines, task_states
-from tests.support.fault_server import refused_url
+from tests.support.fault_server import FaultServer, refused_url
 from tests.support.matrix import REPO, current_row
 from tests.support.processes import MockBackendProcess, alvin_env, run_cli
 
@@ -112,19 +112,23 @@ def test_bad_settings_leave_every_task_as_it_was(migrated_home: str, tmp_path: P
     assert "alvin_integration/" not in logs  # no stack frame of ours in any log
 
 
+@pytest.mark.parametrize("outage", ["refusing", "hung"])
 def test_events_wait_out_an_api_outage_and_a_later_process_delivers_them(
-    migrated_home: str, tmp_path: Path
+    migrated_home: str, tmp_path: Path, outage: str
 ) -> None:
     backend = MockBackendProcess(str(tmp_path / "alvin.db"))
+    hung = FaultServer(default="hang")  # accepts, reads the request, never answers
     try:
         home = fresh_home(migrated_home, tmp_path / "home")
-        down = row_env(home, refused_url(), ALVIN_FLUSH_TIMEOUT="1")
+        url = refused_url() if outage == "refusing" else hung.url
+        down = row_env(home, url, ALVIN_FLUSH_TIMEOUT="1", ALVIN_HTTP_TIMEOUT="300")
         run_example_dag(down, ROW["run"])
         assert task_states(down) == EXPECTED_STATES  # every task ended in its normal state
         result = run_cli(alvin_env(backend.url, os.path.join(home, "spool")), "spool", "flush")
         assert result.returncode == 0, result.stderr
         assert len(task_lines(backend.get("/api/v1/events"))) == len(json.loads(GOLDEN.read_text()))
     finally:
+        hung.close()
         backend.stop()
 
 
