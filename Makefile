@@ -36,7 +36,7 @@ test: $(TOX) ## run lint and every test environment (what CI runs)
 	$(TOX) run-parallel --parallel-no-spinner --parallel 2 -e ALL
 
 .PHONY: lint
-lint: $(TOX) ## ruff and mypy
+lint: $(TOX) ## ruff, mypy, hadolint and the compose-spec schema
 	@echo "==> lint"
 	$(TOX) run -e lint
 
@@ -49,6 +49,44 @@ unit: $(TOX) ## unit tests on one Python (no Airflow)
 bench: $(TOX) ## print delivery benchmarks (emit latency, drain rate, flush)
 	@echo "==> benchmarks (figures, not pass/fail)"
 	$(TOX) exec -e unit-py311 -- python benchmarks/bench_delivery.py
+
+# --- Docker (the README's local workflow). Needs a running Docker engine. ---------------------
+COMPOSE_AIRFLOW2 := docker compose -f docker/airflow2/docker-compose.yaml
+COMPOSE_AIRFLOW1 := docker compose -f docker/airflow1/docker-compose.yaml
+define require_docker
+	@docker info >/dev/null 2>&1 || { echo "make $@: no Docker engine is running. Start Docker (Docker Desktop, or the docker service), then run make $@ again."; exit 1; }
+endef
+
+.PHONY: build-airflow
+build-airflow: ## build the Airflow 2 images with this package (docker/airflow2)
+	@echo "==> building the Airflow 2 image with alvin-integration"
+	$(require_docker)
+	$(COMPOSE_AIRFLOW2) build
+
+.PHONY: build-legacy
+build-legacy: ## build the Airflow 1.10 images with this package (docker/airflow1)
+	@echo "==> building the Airflow 1.10 image with alvin-integration"
+	$(require_docker)
+	$(COMPOSE_AIRFLOW1) build
+
+.PHONY: run-airflow
+run-airflow: ## start Airflow 2 + mock Alvin API (UI on http://localhost:8080)
+	@echo "==> starting Airflow 2, Celery, postgres, redis and the mock Alvin API"
+	$(require_docker)
+	$(COMPOSE_AIRFLOW2) up
+
+.PHONY: run-legacy
+run-legacy: ## start Airflow 1.10 + mock Alvin API (UI on http://localhost:8080)
+	@echo "==> starting Airflow 1.10, Celery, postgres, redis and the mock Alvin API"
+	$(require_docker)
+	$(COMPOSE_AIRFLOW1) up
+
+.PHONY: stop
+stop: ## stop the Docker environments
+	@echo "==> stopping the Docker environments"
+	$(require_docker)
+	$(COMPOSE_AIRFLOW2) down
+	$(COMPOSE_AIRFLOW1) down
 
 .PHONY: doctor
 doctor: ## check settings, network, API key and spool of this machine
