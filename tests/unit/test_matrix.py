@@ -56,3 +56,10 @@ def test_readme_shows_the_matrix() -> None:
 
 if __name__ == "__main__":
     print(readme_table())
+
+
+def test_package_version_is_declared_once_statically() -> None:
+    from alvin_integration import __version__
+
+    # poetry needs a static [project] version; the package reports __version__ in User-Agent.
+    assert tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"] == __version__
