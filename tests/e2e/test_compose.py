@@ -1,0 +1,62 @@
+"""The Docker workflow without Docker: the processes a compose file describes, with its env block
+and its commands, run here (no Docker engine on these machines).
+
+Only what needs Docker's network and services is swapped: postgres/redis/Celery for SQLite and the
+executor Airflow picks for it, the `alvin_backend` host name for loopback and a free port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+
+from tests.e2e.test_dag_runs import GOLDEN, ROW, fresh_home, migrated_home  # noqa: F401
+from tests.support.airflow_home import airflow_env, task_lines
+from tests.support.deployment import trigger_and_collect
+from tests.support.fault_server import refused_url
+from tests.support.matrix import REPO
+from tests.support.processes import MockBackendProcess
+
+COMPOSE_DIR = {"af2": "airflow2", "af110": "airflow1"}.get(ROW["env"])
+pytestmark = pytest.mark.skipif(COMPOSE_DIR is None, reason="no compose file is built from this matrix row")
+INFRASTRUCTURE = ("SQL_ALCHEMY_CONN", "CELERY", "EXECUTOR")
+
+
+def compose() -> Dict[str, Any]:
+    yaml = pytest.importorskip("yaml", reason="reading the compose file needs PyYAML (Airflow brings it)")
+    path = Path(REPO) / "docker" / str(COMPOSE_DIR) / "docker-compose.yaml"
+    return dict(yaml.safe_load(path.read_text()))
+
+
+def test_the_compose_deployment_reports_dag_runs_and_every_try(migrated_home: str, tmp_path: Path) -> None:  # noqa: F811
+    spec = compose()
+    common = spec["x-airflow-common"]
+    services = spec["services"]
+    backend_service = services["alvin_backend"]
+    assert backend_service["entrypoint"] == ["alvin-integration"]
+    assert backend_service["command"][0] == "mock-backend"  # the same command, on a free loopback port
+    backend = MockBackendProcess(str(tmp_path / "alvin.db"))
+    try:
+        home = fresh_home(migrated_home, tmp_path / "home")
+        env = airflow_env(home, refused_url())
+        for name in [n for n in env if n.startswith("ALVIN_") and n != "ALVIN_EXAMPLE_RETRY_MARKER"]:
+            del env[name]
+        for name, value in common["environment"].items():
+            if not any(part in name for part in INFRASTRUCTURE):
+                env[name] = str(value).replace("http://alvin_backend:9000", backend.url)
+        assert env["ALVIN_URL"] == backend.url and env["ALVIN_API_KEY"] and env["ALVIN_PLATFORM_ID"]
+        dags_volume = next(v for v in common["volumes"] if v.split(":")[1] == "/opt/airflow/dags")
+        env["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.normpath(
+            os.path.join(REPO, "docker", str(COMPOSE_DIR), dags_volume.split(":")[0])
+        )
+        scheduler = str(services["airflow-scheduler"]["command"]).split()
+        of_run = trigger_and_collect(env, [scheduler], backend, tmp_path)
+        dag_events = [e["event"]["eventType"] for e in of_run if e["event"]["job"]["name"] == "alvin_example"]
+        assert dag_events == ["START", "FAIL"]
+        assert task_lines(of_run) == json.loads(GOLDEN.read_text())
+    finally:
+        backend.stop()
