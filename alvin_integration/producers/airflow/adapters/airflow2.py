@@ -7,9 +7,10 @@ from typing import Any, Optional
 from airflow.listeners import hookimpl
 
 from alvin_integration.guard import never_raise
+from alvin_integration.producers.airflow.adapters.dag_run_hooks import DagRunHooks
 from alvin_integration.producers.airflow.adapters.tries import current_try
 from alvin_integration.producers.airflow.extract import state_name
-from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_dag_run, report_task
+from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_task
 from alvin_integration.producers.airflow.version_compat import AIRFLOW_V_2_5_PLUS, AIRFLOW_V_2_10_PLUS
 from alvin_integration.producers.airflow.wrap import wrap_after
 
@@ -20,7 +21,11 @@ def _failed(ti: Any, error: Optional[BaseException]) -> None:
     report_task(FAIL, ti, current_try(ti), state, error if isinstance(error, BaseException) else None, text)
 
 
-class Airflow2Listener:
+# DAG-run listeners exist from Airflow 2.5 (before, pluggy would reject hooks it has no spec for).
+_Base: type = DagRunHooks if AIRFLOW_V_2_5_PLUS else object
+
+
+class Airflow2Listener(_Base):  # type: ignore[misc,valid-type]
     """Reports task tries; each hook is guarded, so a problem of ours never reaches the task."""
 
     @hookimpl
@@ -48,23 +53,6 @@ class Airflow2Listener:
         @never_raise("reporting a task failure")
         def on_task_instance_failed(self, previous_state: Any, task_instance: Any) -> None:  # type: ignore[misc]
             _failed(task_instance, None)
-
-    if AIRFLOW_V_2_5_PLUS:
-
-        @hookimpl
-        @never_raise("reporting a DAG run start")
-        def on_dag_run_running(self, dag_run: Any, msg: str) -> None:
-            report_dag_run(START, dag_run)
-
-        @hookimpl
-        @never_raise("reporting a DAG run success")
-        def on_dag_run_success(self, dag_run: Any, msg: str) -> None:
-            report_dag_run(COMPLETE, dag_run)
-
-        @hookimpl
-        @never_raise("reporting a DAG run failure")
-        def on_dag_run_failed(self, dag_run: Any, msg: str) -> None:
-            report_dag_run(FAIL, dag_run, msg)
 
 
 LISTENER = Airflow2Listener()

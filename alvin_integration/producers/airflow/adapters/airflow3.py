@@ -7,11 +7,12 @@ from typing import Any
 from airflow.listeners import hookimpl
 
 from alvin_integration.guard import never_raise
+from alvin_integration.producers.airflow.adapters.dag_run_hooks import DagRunHooks
 from alvin_integration.producers.airflow.extract import state_name
-from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_dag_run, report_task
+from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_task
 
 
-class Airflow3Listener:
+class Airflow3Listener(DagRunHooks):
     """Reports task tries and DAG runs; each hook is guarded."""
 
     @hookimpl
@@ -38,21 +39,6 @@ class Airflow3Listener:
         text = None if exc is not None else (str(error) if error else None)
         state = state_name(task_instance.state) or "failed"
         report_task(FAIL, task_instance, task_instance.try_number, state, exc, text)
-
-    @hookimpl
-    @never_raise("reporting a DAG run start")
-    def on_dag_run_running(self, dag_run: Any, msg: str) -> None:
-        report_dag_run(START, dag_run)
-
-    @hookimpl
-    @never_raise("reporting a DAG run success")
-    def on_dag_run_success(self, dag_run: Any, msg: str) -> None:
-        report_dag_run(COMPLETE, dag_run)
-
-    @hookimpl
-    @never_raise("reporting a DAG run failure")
-    def on_dag_run_failed(self, dag_run: Any, msg: str) -> None:
-        report_dag_run(FAIL, dag_run, msg)
 
 
 LISTENER = Airflow3Listener()
