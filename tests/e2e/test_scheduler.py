@@ -17,10 +17,15 @@ from tests.support.deployment import trigger_and_collect
 from tests.support.fault_server import refused_url
 from tests.support.processes import MockBackendProcess
 
-pytestmark = pytest.mark.skipif(
-    ROW["run"] != "dags test",
-    reason="this row's e2e runs already go through a backfill job, a process per task",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        ROW["run"] != "dags test",
+        reason="this row's e2e runs already go through a backfill job, a process per task",
+    ),
+    pytest.mark.skipif(
+        bool(ROW.get("composer")), reason="the composer row runs the af2 adapter, whose deployment af2 tests"
+    ),
+]
 
 
 def free_port() -> int:
