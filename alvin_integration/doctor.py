@@ -20,6 +20,7 @@ import requests
 from alvin_integration.client import AlvinClient
 from alvin_integration.config import LoadedSettings, Settings, load_settings
 from alvin_integration.emitter import LINEAGE_PATH
+from alvin_integration.redact import redact_text
 from alvin_integration.spool import Spool, describe_status
 
 OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
@@ -242,7 +243,7 @@ def run_doctor(
     checks.extend(check_airflow(os.environ if environ is None else environ))
     for check in checks:
         for line in check.lines():
-            out(line)
+            out(redact_text(line))  # printed, not logged: mask here (a password in ALVIN_URL, say)
     failed = [c for c in checks if c.status == FAIL]
     out(f"doctor: {len(checks) - len(failed)} ok, {len(failed)} failed")
     return 1 if failed else 0

@@ -19,7 +19,7 @@ SENSITIVE_KEY = re.compile(
 # Each pattern is (head kept)(secret masked). They run as one combined regex, in one pass.
 _TEXT_PATTERNS = (
     # scheme://user:SECRET@host
-    r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]*:)(?P<secret>[^@/\s]+)@",
+    r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]*:)(?P<secret>[^@/\s]+)(?=@)",
     # password=SECRET, "api_key": "SECRET", token: SECRET ...
     r"(?P<head>\b(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token"
     r"|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|sig|signature)\b[\"']?\s*[=:]\s*"

@@ -78,3 +78,10 @@ def test_spool_status_and_flush(backend: MockBackendProcess, spool_dir: str) -> 
     assert flushed.returncode == 0, flushed.stderr
     assert "delivered 12 event(s)" in flushed.stdout and "waiting events: 0" in flushed.stdout
     assert len(backend.keys()) == 12
+
+
+def test_doctor_never_prints_a_password_from_the_url(backend: MockBackendProcess, spool_dir: str) -> None:
+    url = backend.url.replace("http://", "http://user:url-secret-pw-77@")
+    result = run_cli(alvin_env(url, spool_dir), "doctor")
+    assert "url-secret-pw-77" not in result.stdout + result.stderr
+    assert "user:***@" in result.stdout
