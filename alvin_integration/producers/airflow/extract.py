@@ -196,9 +196,7 @@ def read_task_try(
         )
         if isinstance(value, str) or (key == "query_ids" and isinstance(value, list) and value)
     }
-    nominal_start = _attr(dag_run, "data_interval_start", "logical_date", "execution_date") or _attr(
-        ti, "execution_date"
-    )
+    nominal_start = _nominal_start(dag_run) or _attr(ti, "execution_date")
     return TaskTry(
         dag_id=str(_attr(ti, "dag_id")),
         task_id=str(_attr(ti, "task_id")),
@@ -223,6 +221,11 @@ def read_task_try(
         error=error,
         external_ids=external,
     )
+
+
+def _nominal_start(dag_run: Any) -> Any:
+    # Airflow 3 manual runs may have no logical date and no data interval; they still have run_after.
+    return _attr(dag_run, "data_interval_start", "logical_date", "execution_date", "run_after")
 
 
 def _dag_run_of(ti: Any) -> Any:
@@ -311,8 +314,7 @@ def error_facet(error: Optional[BaseException], text: Optional[str] = None) -> E
 def dag_run_event(event_type: str, dag_run: Any, host: Host, msg: Optional[str] = None) -> RunEvent:
     """The RunEvent of one transition of a DAG run."""
     dag_id, run_id = str(_attr(dag_run, "dag_id")), str(_attr(dag_run, "run_id"))
-    nominal_start = _attr(dag_run, "data_interval_start", "logical_date", "execution_date")
-    run_facets = _common_run_facets(host, nominal_start, _attr(dag_run, "data_interval_end"))
+    run_facets = _common_run_facets(host, _nominal_start(dag_run), _attr(dag_run, "data_interval_end"))
     state = state_name(_attr(dag_run, "state"))
     run_facets["alvin"] = _details(
         host,
