@@ -55,7 +55,7 @@ def fail() -> None:
 
 
 def flaky(marker: str) -> str:
-    # Fails on its first try, succeeds on the retry (the marker file, one per run date, remembers).
+    # Fails on its first try, succeeds on the retry (the marker file, one per DAG run, remembers).
     if not os.path.exists(marker):
         open(marker, "w").close()
         raise RuntimeError("first try fails on purpose")
@@ -98,7 +98,7 @@ with make_dag() as dag:
     t_flaky = PythonOperator(
         task_id="flaky",
         python_callable=flaky,
-        op_kwargs={"marker": RETRY_MARKER + "-{{ ds }}"},
+        op_kwargs={"marker": RETRY_MARKER + "-{{ run_id }}"},
         retries=1,
         retry_delay=timedelta(seconds=1),
     )

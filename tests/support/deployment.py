@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from tests.support.airflow_home import airflow_bin, run_airflow
 from tests.support.processes import MockBackendProcess
@@ -42,19 +42,38 @@ def stop(procs: List[subprocess.Popen[bytes]]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def finished_runs(events: List[Dict[str, Any]]) -> List[str]:
-    """Run ids of example-DAG runs whose end was reported."""
-    return [
-        e["event"]["run"]["facets"]["alvin"]["run_id"]
-        for e in events
-        if e["event"]["job"]["name"] == "alvin_example" and e["event"]["eventType"] in ("COMPLETE", "FAIL")
-    ]
+def _run_id(event: Dict[str, Any]) -> Any:
+    return event["event"]["run"]["facets"]["alvin"].get("run_id")
+
+
+def finished_manual_run(events: List[Dict[str, Any]]) -> Optional[str]:
+    """The run id of the triggered example-DAG run once its end was reported (scheduled runs are left out)."""
+    return next(
+        (
+            _run_id(e)
+            for e in events
+            if e["event"]["job"]["name"] == "alvin_example"
+            and e["event"]["eventType"] in ("COMPLETE", "FAIL")
+            and str(_run_id(e)).startswith("manual__")
+        ),
+        None,
+    )
 
 
 def trigger_and_collect(
-    env: Dict[str, str], components: List[List[str]], backend: MockBackendProcess, logs: Path
+    env: Dict[str, str],
+    components: List[List[str]],
+    backend: MockBackendProcess,
+    logs: Path,
+    task_events: int,
 ) -> List[Dict[str, Any]]:
-    """Start the components, trigger and unpause the example DAG, return the first finished run's events."""
+    """Start the components, trigger and unpause the example DAG, return the triggered run's events.
+
+    Unpausing also schedules the latest interval; only the triggered run is followed. Its DAG-run end
+    comes from the scheduler and may arrive before the last task events, which task processes hand to
+    the spool; the wait goes on until ``task_events`` of them are in (or the deadline passes, and the
+    caller's comparison shows what is missing).
+    """
     procs = [start(env, args, logs / f"{args[0]}.log") for args in components]
     try:
         legacy = run_airflow(env, "version").stdout.strip().splitlines()[-1].startswith("1.")
@@ -63,13 +82,18 @@ def trigger_and_collect(
         result = run_airflow(env, *trigger)
         assert result.returncode == 0, result.stderr[-2000:]
         assert run_airflow(env, *unpause).returncode == 0
+        run_id: Optional[str] = None
+        of_run: List[Dict[str, Any]] = []
         deadline = time.monotonic() + WAIT_SECONDS
-        while not finished_runs(backend.get("/api/v1/events")) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             assert all(p.poll() is None for p in procs), f"an Airflow component died; see {logs}"
+            events = backend.get("/api/v1/events")
+            run_id = finished_manual_run(events)
+            of_run = [e for e in events if run_id is not None and _run_id(e) == run_id]
+            if len([e for e in of_run if "task_id" in e["event"]["run"]["facets"]["alvin"]]) >= task_events:
+                return of_run
             time.sleep(2)
-        events = backend.get("/api/v1/events")
-        runs = finished_runs(events)
-        assert runs, f"no DAG run finished in time; see {logs}"
-        return [e for e in events if e["event"]["run"]["facets"]["alvin"].get("run_id") == runs[0]]
+        assert run_id is not None, f"the triggered DAG run did not finish in time; see {logs}"
+        return of_run
     finally:
         stop(procs)
