@@ -1,4 +1,4 @@
-"""The ``alvin-integration`` command: mock-backend, doctor and spool tools."""
+"""The ``alvin-integration`` command: mock-backend, doctor, demo, spool tools and sync-metadata."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def _spool(args: argparse.Namespace) -> int:
     return _flush_spool(settings, args.timeout)
 
 
-def _flush_spool(settings: object, timeout: float) -> int:
+def _flush_spool(settings: object, timeout: float, delivered_before: int = 0, dead_before: int = 0) -> int:
     from alvin_integration.emitter import Emitter
     from alvin_integration.spool import describe_status
 
@@ -62,13 +62,50 @@ def _flush_spool(settings: object, timeout: float) -> int:
                 break
     finally:
         emitter.close(timeout=1)
-    print(f"delivered {emitter.delivered} event(s), {emitter.dead_lettered} moved to dead letters")
+    delivered, dead = delivered_before + emitter.delivered, dead_before + emitter.dead_lettered
+    print(f"delivered {delivered} event(s), {dead} moved to dead letters")
     for line in describe_status(emitter.spool.status()):
         print(line)
     if not complete:
         print("the spool could not be emptied now (see alvin-integration doctor)", file=sys.stderr)
         return 1
     return 0
+
+
+def _sync_metadata(args: argparse.Namespace) -> int:
+    from alvin_integration.config import load_settings
+    from alvin_integration.emitter import get_emitter, reset_emitter
+
+    loaded = load_settings()
+    if loaded.settings is None:
+        print(loaded.summary(), file=sys.stderr)
+        return 1
+    try:
+        from alvin_integration.producers.airflow.adapters import parse_dags
+        from alvin_integration.producers.airflow.dag_definitions import sync_dags
+    except ImportError as exc:
+        print(f"sync-metadata needs Airflow in this Python environment ({exc})", file=sys.stderr)
+        return 1
+    dags, failed = parse_dags(args.dags_folder)
+    result = sync_dags(dags, force=args.force)
+    if result is None:
+        print("reporting is off in this process (see alvin-integration doctor)", file=sys.stderr)
+        return 1
+    print(
+        f"{len(dags)} DAG(s): {result.sent} definition(s) spooled in {result.pages} page(s), "
+        f"{result.unchanged} unchanged since last sent"
+    )
+    for path in failed:
+        print(f"not parsed (fix the import error Airflow shows for it): {path}", file=sys.stderr)
+    # Deliver this process's pages, release its segment, then drain whatever else is waiting.
+    emitter = get_emitter()
+    delivered, dead = 0, 0
+    if emitter is not None:
+        emitter.flush(args.timeout)
+        delivered, dead = emitter.delivered, emitter.dead_lettered
+    reset_emitter()
+    status = _flush_spool(loaded.settings, args.timeout, delivered, dead)
+    return 1 if failed or result.unsent else status
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -110,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     spool.add_argument("action", choices=("status", "flush"))
     spool.add_argument("--timeout", type=float, default=60.0, help="flush: give up after this many seconds")
     spool.set_defaults(func=_spool)
+
+    sync = commands.add_parser("sync-metadata", help="send the DAG definitions that changed since last sent")
+    sync.add_argument("--dags-folder", help="where to parse DAGs from (default: Airflow's dags_folder)")
+    sync.add_argument("--force", action="store_true", help="send every definition, changed or not")
+    sync.add_argument("--timeout", type=float, default=60.0, help="stop delivering after this many seconds")
+    sync.set_defaults(func=_sync_metadata)
     return parser
 
 

@@ -8,9 +8,11 @@ guarded, and every read of a user's operator is defensive.
 
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, Dict, Iterable, List, Optional
 from urllib.parse import urlsplit
 
@@ -142,8 +144,23 @@ def uri_to_dataset(uri: str) -> Dataset:
     return Dataset("file" if uri.startswith("/") else "airflow", uri)
 
 
+# Airflow 2's serialized DAGs (what the scheduler holds) keep a lineage entity as its repr:
+# "File(url='s3://b/k', type_hint=None)", "Table(database='db', cluster='c', name='t', ...)".
+_ENTITY_REPR = re.compile(r"^(?:File|Table|Dataset|Asset)\((.*)\)$", re.DOTALL)
+_REPR_FIELD = re.compile(r"(\w+)='((?:[^'\\]|\\.)*)'")
+
+
+def _entity_from_repr(text: str) -> Any:
+    match = _ENTITY_REPR.match(text)
+    if match is None:
+        return None
+    return SimpleNamespace(**dict(_REPR_FIELD.findall(match.group(1))))
+
+
 def entity_to_dataset(entity: Any) -> Optional[Dataset]:
     """A dataset for an Airflow lineage entity: 1.10 DataSet/File, 2.x File/Table/Dataset, 3.x Asset."""
+    if isinstance(entity, str):
+        entity = _entity_from_repr(entity) or entity
     uri = _attr(entity, "uri", "url")
     if isinstance(uri, str) and uri:
         return uri_to_dataset(uri)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, List, Optional, Tuple
 
 
 def listeners() -> List[Any]:
@@ -37,3 +37,18 @@ def adapter_name() -> str:
     else:
         name = "airflow1 ([lineage] backend)"
     return name + (" + composer" if version_compat.is_composer() else "")
+
+
+def parse_dags(dags_folder: Optional[str] = None) -> Tuple[List[Any], List[str]]:
+    """The DAGs Airflow parses from ``dags_folder`` (default: its own) and the files that failed."""
+    from alvin_integration.producers.airflow import version_compat
+
+    if version_compat.AIRFLOW_V_3_1_PLUS:  # moved there in 3.1; example DAGs are a bundle of their own
+        from airflow.dag_processing.dagbag import DagBag
+
+        bag = DagBag(dag_folder=dags_folder)
+    else:
+        from airflow.models import DagBag
+
+        bag = DagBag(dag_folder=dags_folder, include_examples=False)
+    return list(bag.dags.values()), sorted(str(path) for path in bag.import_errors)
