@@ -30,6 +30,10 @@ BACKEND = "alvin_integration.producers.airflow.lineage.backend.AlvinAirflowLinea
 OUR_FRAME = re.compile(r'File "[^"]*alvin_integration/(?!examples/)')
 
 
+# One run of the example DAG: (events received, task states, output, metadata payloads received).
+Reported = Tuple[List[Any], Dict[str, str], str, List[Any]]
+
+
 def row_env(home: str, url: str, **extra: str) -> Dict[str, str]:
     env = airflow_env(home, url, **extra)
     if ROW.get("lineage_backend"):
@@ -51,10 +55,8 @@ def fresh_home(migrated_home: str, target: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def reported(
-    migrated_home: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Tuple[List[Any], Dict[str, str], str]]:
-    """One run of the example DAG with the API up: (events received, task states, output)."""
+def reported(migrated_home: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reported]:
+    """One run of the example DAG with the API up."""
     work = tmp_path_factory.mktemp("reported")
     backend = MockBackendProcess(str(work / "alvin.db"))
     try:
@@ -63,15 +65,16 @@ def reported(
         result = run_example_dag(env, ROW["run"])
         # Processes that ended before their sender ran (DAG-run events) leave events spooled.
         run_cli(alvin_env(backend.url, os.path.join(home, "spool")), "spool", "flush")
-        yield backend.get("/api/v1/events"), task_states(env), result.stdout + result.stderr
+        output = result.stdout + result.stderr
+        yield backend.get("/api/v1/events"), task_states(env), output, backend.get("/api/v1/metadata")
     finally:
         backend.stop()
 
 
 def test_every_task_try_is_reported_as_the_golden_file_says(
-    reported: Tuple[List[Any], Dict[str, str], str],
+    reported: Reported,
 ) -> None:
-    events, states, output = reported
+    events, states, output, _ = reported
     lines = task_lines(events)
     if os.environ.get("ALVIN_UPDATE_GOLDEN"):
         GOLDEN.write_text(json.dumps(lines, indent=1) + "\n")
@@ -82,7 +85,7 @@ def test_every_task_try_is_reported_as_the_golden_file_says(
 
 
 def test_reported_events_validate_against_the_openlineage_schema(
-    reported: Tuple[List[Any], Dict[str, str], str],
+    reported: Reported,
 ) -> None:
     schema = pytest.importorskip(
         "tests.support.schema",
@@ -96,10 +99,14 @@ def test_reported_events_validate_against_the_openlineage_schema(
 
 
 @pytest.mark.skipif(ROW["run"] == "dags test", reason="`airflow dags test` fires no DAG-run listener")
-def test_dag_runs_are_reported(reported: Tuple[List[Any], Dict[str, str], str]) -> None:
+def test_dag_runs_are_reported(reported: Reported) -> None:
     dag_events = [e["event"] for e in reported[0] if e["event"]["job"]["name"] == "alvin_example"]
     assert [e["eventType"] for e in dag_events] == ["START", "FAIL"]
     assert dag_events[-1]["run"]["facets"]["alvin"]["state"] == "failed"
+    # The DAG run's start also sent the DAG's definition.
+    definitions = [e for payload in reported[3] for e in payload["entities"]]
+    assert [d["name"] for d in definitions] == ["alvin_example"]
+    assert sorted(t["task_id"] for t in definitions[0]["tasks"]) == sorted(EXPECTED_STATES)
 
 
 def test_bad_settings_leave_every_task_as_it_was(migrated_home: str, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_dag_definitions import sync_metadata
 from tests.e2e.test_dag_runs import GOLDEN, ROW, fresh_home, migrated_home, row_env  # noqa: F401
 from tests.support.airflow_home import task_lines
 from tests.support.deployment import trigger_and_collect
@@ -54,5 +55,11 @@ def test_a_scheduled_deployment_reports_dag_runs_and_every_try(migrated_home: st
         dag_events = [e["event"]["eventType"] for e in of_run if e["event"]["job"]["name"] == "alvin_example"]
         assert dag_events == ["START", "FAIL"]
         assert task_lines(of_run) == golden
+        # The scheduler spooled the running DAG's definition; sync-metadata, parsing the real DAG
+        # files, finds it unchanged (the serialized and the parsed DAG hash alike) and delivers the rest.
+        synced = sync_metadata(env)
+        assert "1 definition(s) spooled in 1 page(s), 1 unchanged" in synced.stdout, synced.stdout
+        reported = [e["name"] for p in backend.get("/api/v1/metadata") for e in p["entities"]]
+        assert reported == ["alvin_example", "alvin_edge_cases"]
     finally:
         backend.stop()
