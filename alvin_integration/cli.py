@@ -81,6 +81,9 @@ def _sync_metadata(args: argparse.Namespace) -> int:
         print(loaded.summary(), file=sys.stderr)
         return 1
     try:
+        # Airflow first: its import may load our [lineage] backend, which reads version_compat.
+        import airflow  # noqa: F401
+
         from alvin_integration.producers.airflow.adapters import parse_dags
         from alvin_integration.producers.airflow.dag_definitions import sync_dags
     except ImportError as exc:

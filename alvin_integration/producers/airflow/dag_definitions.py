@@ -7,7 +7,7 @@ lineage), so the two give the same structure hash and one never resends what the
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from alvin_integration.emitter import get_emitter
 from alvin_integration.metadata_sync import Entity, HashLedger, SyncResult, structure_hash, sync_entities
@@ -42,6 +42,17 @@ def schedule_of(dag: Any) -> Optional[str]:
     return CRON_PRESETS.get(str(schedule), str(schedule))
 
 
+def declared_lineage(task: Any, name: str) -> List[Any]:
+    """A task's declared ``inlets``/``outlets``; 1.10 to 2.2 keep them in ``_inlets`` until execute."""
+    value = _attr(task, name) or _attr(task, "_" + name)
+    if isinstance(value, dict):  # 1.10: {"datasets": [...], "task_ids": [...], "auto": False}
+        value = value.get("datasets")
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        value = [value] if value else []
+    # 2.2 also keeps upstream task ids there (`>` lineage); a dataset name has a scheme.
+    return [v for v in value if not (isinstance(v, str) and "://" not in v)]
+
+
 def task_entity(dag_id: str, task: Any) -> Entity:
     """One task of a DAG definition: its job name, operator, upstream tasks and declared lineage."""
     task_id = str(_attr(task, "task_id"))
@@ -50,8 +61,8 @@ def task_entity(dag_id: str, task: Any) -> Entity:
         "job_name": f"{dag_id}.{task_id}",
         "operator": _text(_attr(task, "task_type")) or type(task).__name__,
         "upstream_task_ids": sorted(str(t) for t in (_attr(task, "upstream_task_ids") or ())),
-        "inputs": [d.to_dict() for d in datasets(_attr(task, "inlets"))],
-        "outputs": [d.to_dict() for d in datasets(_attr(task, "outlets"))],
+        "inputs": [d.to_dict() for d in datasets(declared_lineage(task, "inlets"))],
+        "outputs": [d.to_dict() for d in datasets(declared_lineage(task, "outlets"))],
     }
 
 
