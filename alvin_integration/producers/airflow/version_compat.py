@@ -7,6 +7,7 @@ not. Branches read ``if AIRFLOW_V_2_10_PLUS:`` so that dropping a version is a s
 from __future__ import annotations
 
 import os
+import sys
 from typing import Mapping, Optional, Tuple
 
 from packaging.version import Version
@@ -19,9 +20,19 @@ def parse_airflow_version(text: str) -> Tuple[Version, Tuple[int, int, int]]:
 
 
 def _installed_version() -> str:
-    from airflow import __version__
+    # Without importing Airflow: on 1.10 and 2.0-2.2 importing it loads the configured [lineage]
+    # backend, ours, which reads this module; a tool that imports us first would go round in a circle.
+    loaded = getattr(sys.modules.get("airflow"), "__version__", None)
+    if loaded:
+        return str(loaded)
+    try:
+        from importlib.metadata import version
 
-    return str(__version__)
+        return version("apache-airflow")  # a Composer build's local version (+composer) included
+    except Exception:
+        from airflow import __version__
+
+        return str(__version__)
 
 
 AIRFLOW_VERSION_TEXT = _installed_version()
