@@ -107,7 +107,12 @@ def sync_entities(
     """
     known = {} if force else ledger.read()
     hashes = {str(e["name"]): structure_hash(e) for e in entities}
-    changed = [e for e in entities if known.get(str(e["name"])) != hashes[str(e["name"])]]
+    # In name order: the same definitions make the same pages, hence the same ids to dedupe on,
+    # whatever order the host listed them in.
+    changed = sorted(
+        (e for e in entities if known.get(str(e["name"])) != hashes[str(e["name"])]),
+        key=lambda e: str(e["name"]),
+    )
     result = SyncResult(unchanged=len(entities) - len(changed))
     for page in pages(changed, max_entities=page_size):
         if emit(MetadataBatch(platform_id, airflow_version, page)) is None:

@@ -71,6 +71,16 @@ def test_only_changed_definitions_are_resent(tmp_path: Any) -> None:
     assert payload["facets"] == {"airflow_version": "2.11.2", "platform_type": "AIRFLOW"}
 
 
+def test_the_same_definitions_make_the_same_pages_in_any_order(tmp_path: Any) -> None:
+    one, other = Collector(), Collector()
+    sync_entities([dag("b"), dag("a"), dag("c")], HashLedger(str(tmp_path / "1")), one, "p", "3", page_size=2)
+    sync_entities(
+        [dag("c"), dag("b"), dag("a")], HashLedger(str(tmp_path / "2")), other, "p", "3", page_size=2
+    )
+    assert [b.event_id for b in one.batches] == [b.event_id for b in other.batches]
+    assert [e["name"] for b in one.batches for e in b.entities] == ["a", "b", "c"]
+
+
 def test_a_large_set_goes_in_pages(tmp_path: Any) -> None:
     emit = Collector()
     result = sync_entities(
