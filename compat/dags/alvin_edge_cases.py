@@ -1,20 +1,18 @@
 """Operators that are hard to report, run on every supported Airflow: none may change a result.
 
 An operator whose attributes cannot be read or serialised, a huge SQL string, non-ASCII names,
-dynamic task mapping (Airflow 2.3+) and a sensor in reschedule mode.
+dynamic task mapping (Airflow 2.3+) and a sensor in reschedule mode. The DAG comes from the
+packaged example's ``make_dag`` (Airflow 1.10 parses a file only if it names "DAG" and "airflow").
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from alvin_integration.examples.alvin_example import SqlCarrier, make_dag
 
 try:  # Airflow 3
     from airflow.providers.standard.operators.python import PythonOperator
     from airflow.providers.standard.sensors.python import PythonSensor
-    from airflow.sdk import DAG
 except ImportError:
-    from airflow import DAG
-
     try:
         from airflow.operators.python import PythonOperator
         from airflow.sensors.python import PythonSensor
@@ -55,23 +53,9 @@ class HostileOperator(PythonOperator):
         return Unreadable()
 
 
-class HugeSql(PythonOperator):
-    def __init__(self, sql: str, **kwargs):  # type: ignore[no-untyped-def]
-        super().__init__(**kwargs)
-        self.sql = sql
-
-
-def make_dag() -> DAG:
-    arguments = dict(dag_id="alvin_edge_cases", start_date=datetime(2026, 1, 1), catchup=False)
-    try:
-        return DAG(schedule="@daily", **arguments)  # Airflow 2.4+
-    except TypeError:
-        return DAG(schedule_interval="@daily", **arguments)  # Airflow 1.10 to 2.3
-
-
-with make_dag() as dag:
+with make_dag("alvin_edge_cases") as dag:
     hostile = HostileOperator(task_id="hostile", python_callable=done)
-    huge = HugeSql(
+    huge = SqlCarrier(
         task_id="huge_sql",
         python_callable=done,
         sql="SELECT 'naïve café ☕' AS greeting, " + ", ".join(f"col_{i}" for i in range(300_000)),
