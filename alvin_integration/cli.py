@@ -81,7 +81,8 @@ def _sync_metadata(args: argparse.Namespace) -> int:
         print(loaded.summary(), file=sys.stderr)
         return 1
     try:
-        # Airflow first: its import may load our [lineage] backend, which reads version_compat.
+        # Airflow first, as in any Airflow process: its import sets up its settings and may load
+        # our [lineage] backend, which must then find Airflow's import under way, not ours.
         import airflow  # noqa: F401
 
         from alvin_integration.producers.airflow.adapters import parse_dags
