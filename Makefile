@@ -9,6 +9,10 @@ TOX := $(TOOLS)/bin/tox
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 PYENV_BINS := $(subst $(eval) ,:,$(wildcard $(PYENV_ROOT)/versions/*/bin))
 export PATH := $(if $(PYENV_BINS),$(PYENV_BINS):)$(PATH)
+# The tests, the demo and the benchmarks never touch the user's Airflow home: the guard runs the
+# command and fails if ~/airflow or the caller's $$AIRFLOW_HOME changed meanwhile.
+export ALVIN_CALLER_AIRFLOW_HOME := $(AIRFLOW_HOME)
+GUARD_HOME := $(PYTHON) tests/support/home_guard.py --
 
 .PHONY: help
 help: ## list the targets
@@ -28,12 +32,12 @@ demo: $(TOX) ## the example DAG through Airflow 2 (pinned by compat/) to a local
 	$(TOOLS)/bin/uv venv --quiet --allow-existing --python $(DEMO_PYTHON) $(DEMO)/venv
 	UV_CONSTRAINT=compat/constraints/af2.txt VIRTUAL_ENV=$(DEMO)/venv $(TOOLS)/bin/uv pip install --quiet ".[airflow2]"
 	@echo "==> alvin-integration demo"
-	$(DEMO)/venv/bin/alvin-integration demo
+	$(GUARD_HOME) $(DEMO)/venv/bin/alvin-integration demo
 
 .PHONY: test
 test: $(TOX) ## run lint and every test environment (what CI runs)
 	@echo "==> tox: lint and the test matrix"
-	$(TOX) run-parallel --parallel-no-spinner --parallel 2 -e ALL
+	$(GUARD_HOME) $(TOX) run-parallel --parallel-no-spinner --parallel 2 -e ALL
 
 .PHONY: lint
 lint: $(TOX) ## ruff, mypy, hadolint and the compose-spec schema
@@ -48,7 +52,7 @@ unit: $(TOX) ## unit tests on one Python (no Airflow)
 .PHONY: bench
 bench: $(TOX) ## print delivery benchmarks (emit latency, drain rate, flush)
 	@echo "==> benchmarks (figures, not pass/fail)"
-	$(TOX) exec -e unit-py311 -- python benchmarks/bench_delivery.py
+	$(GUARD_HOME) $(TOX) exec -e unit-py311 -- python benchmarks/bench_delivery.py
 
 # --- Docker (the README's local workflow). Needs a running Docker engine. ---------------------
 COMPOSE_AIRFLOW2 := docker compose -f docker/airflow2/docker-compose.yaml

@@ -25,6 +25,7 @@ def airflow_env(home: str, url: str, **extra: str) -> Dict[str, str]:
         # the executors of Airflow 1.10 and 2.x run `airflow` from PATH for each task try
         PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
         AIRFLOW_HOME=home,
+        AIRFLOW_CONFIG=os.path.join(home, "airflow.cfg"),
         # absolute paths, so that a copied home uses its own database and logs (1.10 names first)
         AIRFLOW__CORE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",

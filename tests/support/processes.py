@@ -24,7 +24,9 @@ def alvin_env(url: str, spool_dir: str, **extra: str) -> Dict[str, str]:
         ALVIN_PLATFORM_ID="testplatform",
         ALVIN_SPOOL_DIR=spool_dir,
         ALVIN_HTTP_TIMEOUT="60",
+        # a home of its own: never the tox environment's, never the user's
         AIRFLOW_HOME=os.path.join(spool_dir, "airflow-home"),
+        AIRFLOW_CONFIG=os.path.join(spool_dir, "airflow-home", "airflow.cfg"),
         PYTHONPATH=REPO + os.pathsep + env.get("PYTHONPATH", ""),
     )
     env.update(extra)
