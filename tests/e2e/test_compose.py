@@ -14,8 +14,7 @@ from typing import Any, Dict
 
 import pytest
 
-from tests.e2e.test_dag_runs import GOLDEN, ROW, fresh_home, migrated_home  # noqa: F401
-from tests.support.airflow_home import airflow_env, task_lines
+from tests.support.airflow_home import GOLDEN, ROW, airflow_env, fresh_home, task_lines
 from tests.support.deployment import trigger_and_collect
 from tests.support.fault_server import refused_url
 from tests.support.matrix import REPO
@@ -40,7 +39,7 @@ def compose() -> Dict[str, Any]:
     return dict(yaml.safe_load(path.read_text()))
 
 
-def test_the_compose_deployment_reports_dag_runs_and_every_try(migrated_home: str, tmp_path: Path) -> None:  # noqa: F811
+def test_the_compose_deployment_reports_dag_runs_and_every_try(migrated_home: str, tmp_path: Path) -> None:
     spec = compose()
     common = spec["x-airflow-common"]
     services = spec["services"]

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_dag_runs import EXPECTED_STATES, ROW, fresh_home, migrated_home, row_env  # noqa: F401
-from tests.support.airflow_home import run_example_dag, task_states
+from tests.support.airflow_home import EXPECTED_STATES, ROW, fresh_home, row_env, run_example_dag, task_states
 from tests.support.events import API_KEY
 from tests.support.processes import MockBackendProcess, run_cli
 
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_composer_reports_with_its_facets_beside_openlineage(migrated_home: str, tmp_path: Path) -> None:  # noqa: F811
+def test_composer_reports_with_its_facets_beside_openlineage(migrated_home: str, tmp_path: Path) -> None:
     backend = MockBackendProcess(str(tmp_path / "alvin.db"))
     try:
         home = fresh_home(migrated_home, tmp_path / "home")

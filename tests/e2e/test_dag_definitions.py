@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Dict
 
-from tests.e2e.test_dag_runs import ROW, fresh_home, migrated_home, row_env  # noqa: F401
+from tests.support.airflow_home import ROW, fresh_home, row_env
 from tests.support.processes import MockBackendProcess
 
 
@@ -25,7 +25,7 @@ def sync_metadata(env: Dict[str, str], *args: str) -> subprocess.CompletedProces
     )
 
 
-def test_sync_metadata_sends_each_definition_once(migrated_home: str, tmp_path: Path) -> None:  # noqa: F811
+def test_sync_metadata_sends_each_definition_once(migrated_home: str, tmp_path: Path) -> None:
     backend = MockBackendProcess(str(tmp_path / "alvin.db"))
     try:
         env = row_env(fresh_home(migrated_home, tmp_path / "home"), backend.url)

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_dag_definitions import sync_metadata
-from tests.e2e.test_dag_runs import GOLDEN, ROW, fresh_home, migrated_home, row_env  # noqa: F401
-from tests.support.airflow_home import task_lines
+from tests.support.airflow_home import GOLDEN, ROW, fresh_home, row_env, task_lines
 from tests.support.deployment import trigger_and_collect
 from tests.support.fault_server import refused_url
 from tests.support.processes import MockBackendProcess
@@ -33,7 +32,7 @@ def free_port() -> int:
     return int(refused_url().rsplit(":", 1)[1])
 
 
-def test_a_scheduled_deployment_reports_dag_runs_and_every_try(migrated_home: str, tmp_path: Path) -> None:  # noqa: F811
+def test_a_scheduled_deployment_reports_dag_runs_and_every_try(migrated_home: str, tmp_path: Path) -> None:
     backend = MockBackendProcess(str(tmp_path / "alvin.db"))
     home = fresh_home(migrated_home, tmp_path / "home")
     port = free_port()

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
+from tests.support.matrix import current_row
 from tests.support.processes import REPO, alvin_env
 
 DAGS = os.path.join(REPO, "compat", "dags")
+ROW = current_row()  # the compat/matrix.toml row this environment stands for
+GOLDEN = Path(REPO) / "compat" / "expected" / f"alvin_example__{ROW['golden']}.json"
+EXPECTED_STATES = {
+    "extract": "success",
+    "load": "success",
+    "flaky": "success",
+    "fail": "failed",
+    "skip": "skipped",
+}
+BACKEND = "alvin_integration.producers.airflow.lineage.backend.AlvinAirflowLineageBackend"
 
 
 def airflow_bin() -> str:
@@ -42,6 +55,20 @@ def airflow_env(home: str, url: str, **extra: str) -> Dict[str, str]:
     # leaves in it) on sys.path would register the plugin's entry point twice.
     env.pop("PYTHONPATH", None)
     return env
+
+
+def row_env(home: str, url: str, **extra: str) -> Dict[str, str]:
+    """``airflow_env`` configured as this row's users configure it (``[lineage] backend`` on 1.10-2.2)."""
+    env = airflow_env(home, url, **extra)
+    if ROW.get("lineage_backend"):
+        env["AIRFLOW__LINEAGE__BACKEND"] = BACKEND
+    return env
+
+
+def fresh_home(migrated_home: str, target: Path) -> str:
+    """A copy of the migrated home with its own spool, so runs do not see each other."""
+    shutil.copytree(migrated_home, str(target))
+    return str(target)
 
 
 def run_airflow(env: Dict[str, str], *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
