@@ -188,10 +188,11 @@ def check_airflow(environ: Mapping[str, str]) -> List[Check]:
         return [Check("airflow", SKIP, "Airflow is not installed in this Python environment")]
     try:
         from alvin_integration.producers.airflow import version_compat
-        from alvin_integration.producers.airflow.adapters import adapter_name
+        from alvin_integration.producers.airflow.adapters import adapter_name, reporting_gaps
     except Exception as exc:  # Airflow installed but not importable here
         return [Check("airflow", FAIL, f"apache-airflow {installed} does not import: {exc}")]
     checks = [Check("airflow", OK, f"apache-airflow {installed}; adapter: {adapter_name()}")]
+    checks += [Check("coverage", WARN, gap) for gap in reporting_gaps()]
     backend = environ.get("AIRFLOW__LINEAGE__BACKEND")
     if backend is None:
         from alvin_integration.config import airflow_config_path

@@ -18,15 +18,24 @@ def never_raise(what: str, default: Any = None) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return func(*args, **kwargs)
-            except Exception as exc:
-                _report(what, exc)
-                return default
+            return call_guarded(what, func, *args, default=default, **kwargs)
 
         return cast(F, guarded)
 
     return decorate
+
+
+def call_guarded(what: str, func: Callable[..., Any], *args: Any, default: Any = None, **kwargs: Any) -> Any:
+    """Call ``func``; any exception is logged once (no stack trace) and ``default`` returned.
+
+    For host callbacks whose signature the host inspects (pluggy before 1.1 reads a decorated
+    function's own ``*args``, not the wrapped one's names): write the signature, call this inside.
+    """
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:
+        _report(what, exc)
+        return default
 
 
 def _report(what: str, exc: BaseException) -> None:

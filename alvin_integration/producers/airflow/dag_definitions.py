@@ -7,12 +7,12 @@ lineage), so the two give the same structure hash and one never resends what the
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional
 
 from alvin_integration.emitter import get_emitter
 from alvin_integration.metadata_sync import Entity, HashLedger, SyncResult, structure_hash, sync_entities
 from alvin_integration.producers.airflow import version_compat
-from alvin_integration.producers.airflow.extract import _attr, _text, datasets
+from alvin_integration.producers.airflow.extract import _attr, _text, datasets, declared_lineage
 
 # Structure hashes this process already compared with the ledger: a DAG that runs every minute
 # costs one hash per run, not a file read.
@@ -40,17 +40,6 @@ def schedule_of(dag: Any) -> Optional[str]:
     if schedule is None:
         return None
     return CRON_PRESETS.get(str(schedule), str(schedule))
-
-
-def declared_lineage(task: Any, name: str) -> List[Any]:
-    """A task's declared ``inlets``/``outlets``; 1.10 to 2.2 keep them in ``_inlets`` until execute."""
-    value = _attr(task, name) or _attr(task, "_" + name)
-    if isinstance(value, dict):  # 1.10: {"datasets": [...], "task_ids": [...], "auto": False}
-        value = value.get("datasets")
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        value = [value] if value else []
-    # 2.2 also keeps upstream task ids there (`>` lineage); a dataset name has a scheme.
-    return [v for v in value if not (isinstance(v, str) and "://" not in v)]
 
 
 def task_entity(dag_id: str, task: Any) -> Entity:

@@ -193,6 +193,17 @@ def datasets(entities: Any) -> List[Dataset]:
     return found
 
 
+def declared_lineage(task: Any, name: str) -> List[Any]:
+    """A task's declared ``inlets``/``outlets``; 1.10 to 2.2 keep them in ``_inlets`` until execute."""
+    value = _attr(task, name) or _attr(task, "_" + name)
+    if isinstance(value, dict):  # 1.10: {"datasets": [...], "task_ids": [...], "auto": False}
+        value = value.get("datasets")
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        value = [value] if value else []
+    # 2.2 also keeps upstream task ids there (`>` lineage); a dataset name has a scheme.
+    return [v for v in value if not (isinstance(v, str) and "://" not in v)]
+
+
 def read_task_try(
     ti: Any, try_number: int, state: Optional[str], dag_run: Any = None, error: Optional[BaseException] = None
 ) -> TaskTry:
@@ -233,8 +244,8 @@ def read_task_try(
         sql=_sql_of(task),
         nominal_start=nominal_start,
         nominal_end=_attr(dag_run, "data_interval_end"),
-        inputs=datasets(_attr(task, "inlets")),
-        outputs=datasets(_attr(task, "outlets")),
+        inputs=datasets(declared_lineage(task, "inlets")),
+        outputs=datasets(declared_lineage(task, "outlets")),
         error=error,
         external_ids=external,
     )
@@ -252,10 +263,22 @@ def _dag_run_of(ti: Any) -> Any:
             return context.dag_run
         get_dagrun = getattr(ti, "get_dagrun", None)
         if callable(get_dagrun):
-            return get_dagrun()
+            # Through the session the task instance belongs to: Airflow 2.3 and 2.4 call listeners
+            # inside the host's flush, where a session of our own would end the host's transaction.
+            session = _session_of(ti)
+            return get_dagrun(session=session) if session is not None else get_dagrun()
     except Exception:
         return None
     return None
+
+
+def _session_of(ti: Any) -> Any:
+    try:
+        from sqlalchemy.orm import object_session
+
+        return object_session(ti)
+    except Exception:  # not a mapped object (a test double, the task SDK's)
+        return None
 
 
 def _common_run_facets(host: Host, nominal_start: Any, nominal_end: Any) -> Dict[str, Facet]:

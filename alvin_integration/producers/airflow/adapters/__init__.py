@@ -39,6 +39,24 @@ def adapter_name() -> str:
     return name + (" + composer" if version_compat.is_composer() else "")
 
 
+def reporting_gaps() -> List[str]:
+    """What this Airflow version cannot report, in words (doctor prints them; the README lists them)."""
+    from alvin_integration.producers.airflow import version_compat
+
+    if not version_compat.AIRFLOW_V_2_3_PLUS:  # the [lineage] backend and wrappers see everything
+        return []
+    if not version_compat.AIRFLOW_V_2_5_PLUS:
+        return [
+            "no DAG-run events: Airflow 2.3 and 2.4 have no DAG-run listener",
+            "task tries are reported from task processes (`airflow tasks run --local`, what every "
+            "executor runs), not from `airflow dags test`, where Airflow 2.3 and 2.4 call no listener",
+        ]
+    return [
+        "`airflow dags test` reports task tries but no DAG run: Airflow calls DAG-run listeners from "
+        "the scheduler (and backfills), not from `dags test`"
+    ]
+
+
 def parse_dags(dags_folder: Optional[str] = None) -> Tuple[List[Any], List[str]]:
     """The DAGs Airflow parses from ``dags_folder`` (default: its own) and the files that failed."""
     from alvin_integration.producers.airflow import version_compat

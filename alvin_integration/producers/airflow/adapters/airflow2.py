@@ -1,80 +1,112 @@
-"""Airflow 2.3 to 2.11: a listener plugin for task tries (2.3+) and DAG runs (2.5+)."""
+"""Airflow 2.3 to 2.11: this module is the listener (task tries 2.3+, DAG runs 2.5+).
+
+A module, not an object: Airflow 2.3 and 2.4 accept only modules as listeners, and what Airflow
+shows of a plugin (``airflow plugins``, the Plugins page) reads a listener's ``__name__`` up to 2.8.
+The hooks have the spec's own argument names and guard their body: pluggy matches hooks by
+argument name, and pluggy before 1.1 (Airflow 2.3-2.6's constraints) reads them from the function
+itself, so a decorated ``*args`` hook would be called with nothing.
+
+Where the listener API is silent or short, Airflow's own functions are wrapped (``install_wrappers``):
+
+- a task that skips itself (every 2.x): after the finished-callback runner;
+- a failed try before 2.10: the failed listener fires before ``handle_failure`` sets the new state
+  and without the error, so ``handle_failure`` itself is wrapped (FAIL, ``up_for_retry`` included);
+- a successful try on 2.3 and 2.4: those call task listeners from the session's flush, with a copy
+  of the task instance that has no task (so no inlets or SQL); the COMPLETE comes from the
+  finished-callback runner. (Their START, from the same flush, has the task.)
+"""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import sys
+from typing import Any
 
 from airflow.listeners import hookimpl
 
-from alvin_integration.guard import never_raise
-from alvin_integration.producers.airflow.adapters.dag_run_hooks import DagRunHooks
+from alvin_integration.guard import call_guarded
 from alvin_integration.producers.airflow.adapters.tries import current_try
 from alvin_integration.producers.airflow.extract import state_name
 from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_task
 from alvin_integration.producers.airflow.version_compat import AIRFLOW_V_2_5_PLUS, AIRFLOW_V_2_10_PLUS
 from alvin_integration.producers.airflow.wrap import wrap_after
 
+if AIRFLOW_V_2_5_PLUS:  # DAG-run listeners (before 2.5 Airflow has no spec for them)
+    from alvin_integration.producers.airflow.adapters.dag_run_hooks import (  # noqa: F401
+        on_dag_run_failed,
+        on_dag_run_running,
+        on_dag_run_success,
+    )
 
-def _failed(ti: Any, error: Optional[BaseException]) -> None:
+
+def _started(ti: Any) -> None:
+    report_task(START, ti, current_try(ti), "running")
+
+
+def _succeeded(ti: Any) -> None:
+    report_task(COMPLETE, ti, current_try(ti), state_name(ti.state) or "success")
+
+
+def _failed(ti: Any, error: Any) -> None:
     state = state_name(ti.state) or "failed"
-    text = None if isinstance(error, BaseException) else (str(error) if error else None)
-    report_task(FAIL, ti, current_try(ti), state, error if isinstance(error, BaseException) else None, text)
+    exc = error if isinstance(error, BaseException) else None
+    text = None if exc is not None else (str(error) if error else None)
+    report_task(FAIL, ti, current_try(ti), state, exc, text)
 
 
-# DAG-run listeners exist from Airflow 2.5 (before, pluggy would reject hooks it has no spec for).
-_Base: type = DagRunHooks if AIRFLOW_V_2_5_PLUS else object
+@hookimpl
+def on_task_instance_running(previous_state: Any, task_instance: Any) -> None:
+    """A task try starts."""
+    call_guarded("reporting a task start", _started, task_instance)
 
 
-class Airflow2Listener(_Base):  # type: ignore[misc,valid-type]
-    """Reports task tries; each hook is guarded, so a problem of ours never reaches the task."""
+@hookimpl
+def on_task_instance_success(previous_state: Any, task_instance: Any) -> None:
+    """A task try succeeded (before 2.5 reported from the finished callback instead)."""
+    if AIRFLOW_V_2_5_PLUS:
+        call_guarded("reporting a task success", _succeeded, task_instance)
+
+
+if AIRFLOW_V_2_10_PLUS:  # before, the hook fires ahead of the new state, without the error
 
     @hookimpl
-    @never_raise("reporting a task start")
-    def on_task_instance_running(self, previous_state: Any, task_instance: Any) -> None:
-        report_task(START, task_instance, current_try(task_instance), "running")
-
-    @hookimpl
-    @never_raise("reporting a task success")
-    def on_task_instance_success(self, previous_state: Any, task_instance: Any) -> None:
-        report_task(
-            COMPLETE, task_instance, current_try(task_instance), state_name(task_instance.state) or "success"
-        )
-
-    if AIRFLOW_V_2_10_PLUS:
-
-        @hookimpl
-        @never_raise("reporting a task failure")
-        def on_task_instance_failed(self, previous_state: Any, task_instance: Any, error: Any) -> None:
-            _failed(task_instance, error)
-
-    else:
-
-        @hookimpl
-        @never_raise("reporting a task failure")
-        def on_task_instance_failed(self, previous_state: Any, task_instance: Any) -> None:  # type: ignore[misc]
-            _failed(task_instance, None)
+    def on_task_instance_failed(previous_state: Any, task_instance: Any, error: Any) -> None:
+        """A task try failed (2.10+ passes the error; before, ``handle_failure`` is wrapped)."""
+        call_guarded("reporting a task failure", _failed, task_instance, error)
 
 
-LISTENER = Airflow2Listener()
+LISTENER = sys.modules[__name__]
 
 
-def _report_if_skipped(result: Any, *args: Any, **kwargs: Any) -> None:
-    context = kwargs.get("context") or next((a for a in args if isinstance(a, dict)), None) or {}
+def _after_finished_callback(result: Any, *args: Any, **kwargs: Any) -> None:
+    context = kwargs.get("context") or {}
     ti = context.get("ti") or context.get("task_instance")
-    if ti is not None and state_name(getattr(ti, "state", None)) == "skipped":
+    if ti is None and args and hasattr(args[0], "task_id"):  # before 2.10: a TaskInstance method
+        ti = args[0]
+    if ti is None:
+        return
+    state = state_name(getattr(ti, "state", None))
+    if state == "skipped":
         report_task(COMPLETE, ti, current_try(ti), "skipped")
+    elif state == "success" and not AIRFLOW_V_2_5_PLUS:
+        _succeeded(ti)
 
 
 def install_wrappers() -> None:
-    """Airflow 2 calls no listener when a task skips itself; it does run the finished callbacks.
+    """Wrap what Airflow 2 calls after a try where its listeners are silent (module docstring).
 
     Listener plugins load lazily inside the task's first ``_run_raw_task``, so we wrap what that
     call looks up afterwards: the callback runner (a module function since 2.10, a method before).
     """
     from airflow.models import taskinstance
 
+    what = "reporting a try the listeners do not report"
     if hasattr(taskinstance, "_run_finished_callback"):  # Airflow 2.10+
-        wrap_after(taskinstance, "_run_finished_callback", "reporting a skipped task", _report_if_skipped)
+        wrap_after(taskinstance, "_run_finished_callback", what, _after_finished_callback)
     else:
-        owner = taskinstance.TaskInstance
-        wrap_after(owner, "_run_finished_callback", "reporting a skipped task", _report_if_skipped)
+        wrap_after(taskinstance.TaskInstance, "_run_finished_callback", what, _after_finished_callback)
+    if not AIRFLOW_V_2_10_PLUS:
+        from alvin_integration.producers.airflow.adapters.legacy import after_handle_failure
+
+        wrap_after(
+            taskinstance.TaskInstance, "handle_failure", "reporting a task failure", after_handle_failure
+        )

@@ -1,44 +1,60 @@
-"""Airflow 3: a listener plugin for task tries (task-SDK listeners, skipped included) and DAG runs."""
+"""Airflow 3: this module is the listener (task-SDK listeners, skipped included, and DAG runs).
+
+A module, as on Airflow 2 (see ``airflow2``): one form of listener for every version.
+"""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from airflow.listeners import hookimpl
 
-from alvin_integration.guard import never_raise
-from alvin_integration.producers.airflow.adapters.dag_run_hooks import DagRunHooks
+from alvin_integration.guard import call_guarded
+from alvin_integration.producers.airflow.adapters.dag_run_hooks import (  # noqa: F401
+    on_dag_run_failed,
+    on_dag_run_running,
+    on_dag_run_success,
+)
 from alvin_integration.producers.airflow.extract import state_name
 from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_task
 
 
-class Airflow3Listener(DagRunHooks):
-    """Reports task tries and DAG runs; each hook is guarded."""
-
-    @hookimpl
-    @never_raise("reporting a task start")
-    def on_task_instance_running(self, previous_state: Any, task_instance: Any) -> None:
-        report_task(START, task_instance, task_instance.try_number, "running")
-
-    @hookimpl
-    @never_raise("reporting a task success")
-    def on_task_instance_success(self, previous_state: Any, task_instance: Any) -> None:
-        report_task(
-            COMPLETE, task_instance, task_instance.try_number, state_name(task_instance.state) or "success"
-        )
-
-    @hookimpl
-    @never_raise("reporting a skipped task")
-    def on_task_instance_skipped(self, previous_state: Any, task_instance: Any) -> None:
-        report_task(COMPLETE, task_instance, task_instance.try_number, "skipped")
-
-    @hookimpl
-    @never_raise("reporting a task failure")
-    def on_task_instance_failed(self, previous_state: Any, task_instance: Any, error: Any) -> None:
-        exc = error if isinstance(error, BaseException) else None
-        text = None if exc is not None else (str(error) if error else None)
-        state = state_name(task_instance.state) or "failed"
-        report_task(FAIL, task_instance, task_instance.try_number, state, exc, text)
+def _failed(ti: Any, error: Any) -> None:
+    exc = error if isinstance(error, BaseException) else None
+    text = None if exc is not None else (str(error) if error else None)
+    report_task(FAIL, ti, ti.try_number, state_name(ti.state) or "failed", exc, text)
 
 
-LISTENER = Airflow3Listener()
+@hookimpl
+def on_task_instance_running(previous_state: Any, task_instance: Any) -> None:
+    """A task try starts."""
+    call_guarded(
+        "reporting a task start", report_task, START, task_instance, task_instance.try_number, "running"
+    )
+
+
+@hookimpl
+def on_task_instance_success(previous_state: Any, task_instance: Any) -> None:
+    """A task try succeeded."""
+    state = state_name(task_instance.state) or "success"
+    call_guarded(
+        "reporting a task success", report_task, COMPLETE, task_instance, task_instance.try_number, state
+    )
+
+
+@hookimpl
+def on_task_instance_skipped(previous_state: Any, task_instance: Any) -> None:
+    """A task skipped itself."""
+    call_guarded(
+        "reporting a skipped task", report_task, COMPLETE, task_instance, task_instance.try_number, "skipped"
+    )
+
+
+@hookimpl
+def on_task_instance_failed(previous_state: Any, task_instance: Any, error: Any) -> None:
+    """A task try failed."""
+    call_guarded("reporting a task failure", _failed, task_instance, error)
+
+
+LISTENER = sys.modules[__name__]

@@ -1,29 +1,32 @@
-"""DAG-run listener hooks, the same on Airflow 2.5+ and 3.x (the scheduler calls them)."""
+"""DAG-run listener hooks, the same on Airflow 2.5+ and 3.x (the scheduler calls them).
+
+Module-level functions with the spec's own argument names: a listener module re-exports them
+(Airflow 2.3 and 2.4 accept only modules as listeners; pluggy matches hooks by argument name).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from airflow.listeners import hookimpl
 
-from alvin_integration.guard import never_raise
+from alvin_integration.guard import call_guarded
 from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_dag_run
 
 
-class DagRunHooks:
-    """Reports DAG runs; a listener class inherits these where Airflow has DAG-run listeners."""
+@hookimpl
+def on_dag_run_running(dag_run: Any, msg: Optional[str]) -> None:
+    """A DAG run started."""
+    call_guarded("reporting a DAG run start", report_dag_run, START, dag_run)
 
-    @hookimpl
-    @never_raise("reporting a DAG run start")
-    def on_dag_run_running(self, dag_run: Any, msg: str) -> None:
-        report_dag_run(START, dag_run)
 
-    @hookimpl
-    @never_raise("reporting a DAG run success")
-    def on_dag_run_success(self, dag_run: Any, msg: str) -> None:
-        report_dag_run(COMPLETE, dag_run)
+@hookimpl
+def on_dag_run_success(dag_run: Any, msg: Optional[str]) -> None:
+    """A DAG run succeeded."""
+    call_guarded("reporting a DAG run success", report_dag_run, COMPLETE, dag_run)
 
-    @hookimpl
-    @never_raise("reporting a DAG run failure")
-    def on_dag_run_failed(self, dag_run: Any, msg: str) -> None:
-        report_dag_run(FAIL, dag_run, msg)
+
+@hookimpl
+def on_dag_run_failed(dag_run: Any, msg: Optional[str]) -> None:
+    """A DAG run failed."""
+    call_guarded("reporting a DAG run failure", report_dag_run, FAIL, dag_run, msg)

@@ -60,7 +60,8 @@ def _after_render_templates(result: Any, ti: Any, *args: Any, **kwargs: Any) -> 
         report_task(START, ti, current_try(ti), "running")
 
 
-def _after_handle_failure(result: Any, ti: Any, *args: Any, **kwargs: Any) -> None:
+def after_handle_failure(result: Any, ti: Any, *args: Any, **kwargs: Any) -> None:
+    """Report the FAIL (``up_for_retry`` included) of the try ``TaskInstance.handle_failure`` ended."""
     error = kwargs.get("error", args[0] if args else None)
     if _once.first(_key(ti, FAIL)):
         exc = error if isinstance(error, BaseException) else None
@@ -86,7 +87,7 @@ def install_wrappers() -> None:
     from airflow.models.taskinstance import TaskInstance
 
     wrap_after(TaskInstance, "render_templates", "reporting a task start", _after_render_templates)
-    wrap_after(TaskInstance, "handle_failure", "reporting a task failure", _after_handle_failure)
+    wrap_after(TaskInstance, "handle_failure", "reporting a task failure", after_handle_failure)
     wrap_after(TaskInstance, "set_duration", "reporting a skipped task", _after_set_duration)
     wrap_after(DagRun, "update_state", "reporting a DAG run", _after_update_state)
 
