@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.test_dag_runs import fresh_home, migrated_home, row_env  # noqa: F401
+from tests.support.airflow_home import ROW, fresh_home, row_env
 from tests.support.processes import MockBackendProcess
 
 
-def test_doctor_passes_where_the_lineage_backend_is_configured(migrated_home: str, tmp_path: Path) -> None:  # noqa: F811
+def test_doctor_passes_where_the_lineage_backend_is_configured(migrated_home: str, tmp_path: Path) -> None:
     # On 1.10 and 2.0-2.2 importing Airflow imports the configured backend, ours, which once made
     # the doctor's own import go round in a circle.
     backend = MockBackendProcess(str(tmp_path / "alvin.db"))
@@ -30,3 +30,11 @@ def test_doctor_passes_where_the_lineage_backend_is_configured(migrated_home: st
     lines = {line.split()[1]: line for line in result.stdout.splitlines() if line[:4] in ("OK  ", "FAIL")}
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     assert lines["airflow"].startswith("OK") and lines["backend"].startswith("OK"), result.stdout
+    # what this version cannot report is said, not left silent
+    coverage = [line for line in result.stdout.splitlines() if line.startswith("WARN coverage")]
+    if ROW["airflow"].startswith(("2.3.", "2.4.")):
+        assert any("no DAG-run events" in line for line in coverage), result.stdout
+    elif ROW.get("lineage_backend"):
+        assert not coverage, result.stdout
+    else:
+        assert any("`airflow dags test`" in line for line in coverage), result.stdout

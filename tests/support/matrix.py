@@ -29,3 +29,8 @@ def current_row() -> Dict[str, Any]:
         major = airflow.__version__.split(".")[0]
         name = {"1": "af110", "2": "af2", "3": "af3"}[major]
     return next(row for row in rows() if row["env"] == name)
+
+
+def is_light(row: Dict[str, Any]) -> bool:
+    """Whether a row runs only the light set (the middle of Airflow 2; see compat/matrix.toml)."""
+    return row.get("scope") == "light"
