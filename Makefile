@@ -53,6 +53,7 @@ unit: $(TOX) ## unit tests on one Python (no Airflow)
 bench: $(TOX) ## print delivery benchmarks (emit latency, drain rate, flush)
 	@echo "==> benchmarks (figures, not pass/fail)"
 	$(GUARD_HOME) $(TOX) exec -e unit-py311 -- python benchmarks/bench_delivery.py
+	$(GUARD_HOME) $(TOX) exec -e unit-py311 -- python benchmarks/bench_redact.py
 
 # --- Docker (the README's local workflow). Needs a running Docker engine. ---------------------
 COMPOSE_AIRFLOW2 := docker compose -f docker/airflow2/docker-compose.yaml

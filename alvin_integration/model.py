@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar, Dict, List, Optional, Union
 
 from alvin_integration import __version__
+from alvin_integration.redact import redacted_head, redacted_tail
 
 PRODUCER = f"https://github.com/alvin-ai/alvin-integration/tree/v{__version__}"
 RUN_EVENT_SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
@@ -129,15 +130,16 @@ class ErrorMessageRunFacet(Facet):
         "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet"
     )
     MAX_STACK_TRACE: ClassVar[int] = 8_000
+    MAX_MESSAGE: ClassVar[int] = 4_000
     message: str
     stack_trace: Optional[str] = None
     language: str = "python"
 
     def fields(self) -> Dict[str, Any]:
-        trace = self.stack_trace
-        if trace and len(trace) > self.MAX_STACK_TRACE:
-            trace = "...\n" + trace[-self.MAX_STACK_TRACE :]
-        return {"message": self.message, "programmingLanguage": self.language, "stackTrace": trace}
+        # redacted whole, then cut: a secret straddling the cut must not leave its tail behind
+        trace = redacted_tail(self.stack_trace, self.MAX_STACK_TRACE, "...\n") if self.stack_trace else None
+        message = redacted_head(self.message, self.MAX_MESSAGE, " ...")
+        return {"message": message, "programmingLanguage": self.language, "stackTrace": trace}
 
 
 @dataclass
@@ -169,9 +171,7 @@ class SQLJobFacet(Facet):
     dialect: Optional[str] = None
 
     def fields(self) -> Dict[str, Any]:
-        query = self.query
-        if len(query) > self.MAX_QUERY:
-            query = query[: self.MAX_QUERY] + "\n-- truncated by alvin-integration"
+        query = redacted_head(self.query, self.MAX_QUERY, "\n-- truncated by alvin-integration")
         return {"query": query, "dialect": self.dialect}
 
 

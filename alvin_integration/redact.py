@@ -1,56 +1,200 @@
-"""Secret masking applied to everything before it reaches the spool, a request body or a log."""
+"""Secret masking applied to everything before it reaches the spool, a request body or a log.
+
+Three layers, each fail-closed:
+
+- mapping keys: a key that names a secret (``SECRET_WORDS`` anywhere in it, ``SECRET_TOKENS`` as a
+  whole word) has its value masked, at any depth; every key is itself masked as text, since a
+  connection URI or ``password=...`` can be a key;
+- text: URL passwords, ``name=value`` assignments whose name holds a secret word (environment
+  style ``PGPASSWORD=...`` included), SQL ``PASSWORD '...'`` / ``IDENTIFIED BY ...``, bearer
+  tokens and PEM private key blocks;
+- registered values (the API key, connection passwords) in every form they may take in output:
+  as given, stripped, escaped by ``repr`` or JSON, URL-quoted.
+
+Every pattern runs in linear time: no nested or overlapping unbounded quantifiers, and each part
+of a pattern scans a bounded number of characters. Text is redacted whole before anything is
+truncated (``redacted_head``/``redacted_tail``), so no secret survives half cut.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+from bisect import bisect_left
 from functools import lru_cache
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from itertools import islice
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
 # Values shorter than this are too likely to occur by chance to be replaced wherever they appear.
 MIN_SECRET_LENGTH = 6
 
-SENSITIVE_KEY = re.compile(
-    r"pass(word|wd|phrase)?$|^pwd$|secret|token|api[_\-]?key|private[_\-]?key|authori[sz]ation"
-    r"|credential|access[_\-]?key|cookie|session[_\-]?key|keyfile|key[_\-]?json|signature$",
-    re.IGNORECASE,
+# The one list of secret names: keys and text assignments are matched against it, and the tests
+# are generated from it. WORDS match anywhere in a name (``PGPASSWORD``, ``db_password_2``,
+# ``passwords``); TOKENS only as a whole word of it (``db_pass``, not ``passenger``).
+SECRET_WORDS: Tuple[str, ...] = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "privatekey",
+    "private_key",
+    "accesskey",
+    "access_key",
+    "authorization",
+    "authorisation",
+    "credential",
+    "cookie",
+    "sessionkey",
+    "session_key",
+    "sessionid",
+    "keyfile",
+    "key_json",
+    "keyjson",
+    "signature",
 )
-# Each pattern is (head kept)(secret masked). They run as one combined regex, in one pass.
-_TEXT_PATTERNS = (
-    # scheme://user:SECRET@host
-    r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]*:)(?P<secret>[^@/\s]+)(?=@)",
-    # password=SECRET, "api_key": "SECRET", token: SECRET ...
-    r"(?P<head>\b(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token"
-    r"|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|sig|signature)\b[\"']?\s*[=:]\s*"
-    r"[\"']?)(?P<secret>[^\s&;,\"'}]+)",
-    # SQL: PASSWORD 'SECRET', IDENTIFIED BY "SECRET"
-    r"(?P<head>\b(?:password|identified\s+by)\s*=?\s*)(?P<secret>'[^']*'|\"[^\"]*\")",
+SECRET_TOKENS: Tuple[str, ...] = ("pass", "pwd", "pw", "sig", "auth")
+# query parameters that carry a secret (``?key=...``, ``&pass=...``)
+SECRET_PARAMETERS: Tuple[str, ...] = ("key", "pass", "pw", "pwd", "sig", "auth", "code")
+
+_NAME_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_COMPACT_WORDS = tuple(sorted({w.replace("_", "") for w in SECRET_WORDS}))
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """A regex matching any of ``words``, as a trie (one branch tried per first letter); a "_" in a
+    word also matches "-" or nothing (api_key, api-key, apikey)."""
+    trie: Dict[str, Any] = {}
+    for word in set(words):
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # the end of a word
+
+    def pattern(node: Dict[str, Any]) -> str:
+        branches = [
+            ("[_\\-]?" if char == "_" else re.escape(char)) + pattern(child)
+            for char, child in sorted(node.items())
+            if char
+        ]
+        if "" in node:
+            branches.append("")
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return pattern(trie)
+
+
+_WORDS = _alternation(SECRET_WORDS)
+_TOKENS = _alternation(SECRET_TOKENS)
+_PARAMETERS = _alternation(SECRET_PARAMETERS)
+_VALUE = r"(\"[^\"\n]{0,4096}\"|'[^'\n]{0,4096}'|[^\s&;,\"'}\]]{1,4096})"
+_SEPARATOR = r"[\"']?[ \t]{0,4}[=:][ \t]{0,4}"
+_NAME_TAIL = r"[a-z0-9_\-]{0,16}"
+
+# Text patterns, each with one group: the secret. They run on a lower-case ASCII shadow of the
+# text (same length, so spans carry over), case-sensitively and one at a time: each starts with
+# a literal or a set, which lets the regex engine skip to candidate positions. Combined, or with
+# a look-behind or a word boundary first, they scanned every position (ten times slower).
+_TEXT_PATTERNS: Tuple[str, ...] = (
+    # PEM private keys: the whole block, or to the end of the text if it has no END line
+    r"-----begin [a-z0-9 ]{0,40}private key-----"
+    r"((?:[a-z0-9+/=\s:,\-]{0,65536}?-----end [a-z0-9 ]{0,40}private key-----)|[a-z0-9+/=\s:,\-]{0,65536})",
+    # name=SECRET, "api_key": "SECRET", PGPASSWORD=SECRET, GITHUB_TOKEN=SECRET ...
+    r"(?:" + _WORDS + r")" + _NAME_TAIL + _SEPARATOR + _VALUE,
+    # query parameters: ?key=SECRET, &pass=SECRET
+    r"[?&;](?:" + _PARAMETERS + r")=([^\s&#;\"']{1,4096})",
+    # SQL: PASSWORD 'SECRET', IDENTIFIED BY "SECRET", IDENTIFIED BY SECRET
+    r"password[ \t]{0,4}=?[ \t]{0,4}('[^'\n]{0,4096}'|\"[^\"\n]{0,4096}\")",
+    r"identified\s{1,8}by\s{1,8}('[^'\n]{0,4096}'|\"[^\"\n]{0,4096}\"|[^\s;,)]{1,4096})",
     # Authorization: Bearer SECRET
-    r"(?P<head>\b(?:bearer|basic|token)\s+)(?P<secret>[a-z0-9\-._~+/]{8,}=*)",
+    r"(?:bearer|basic|token)[ \t]{1,8}([^\s\"',;]{8,4096})",
 )
-_COMBINED = re.compile(
-    "|".join(
-        pattern.replace("?P<head>", f"?P<h{i}>").replace("?P<secret>", f"?P<s{i}>")
-        for i, pattern in enumerate(_TEXT_PATTERNS)
-    ),
-    re.IGNORECASE,
+_TEXT_PATTERNS += (
+    # db_pass=SECRET, MYSQL_PWD=SECRET: a short name counts only as a whole word (not "bypass=")
+    r"(?<![a-z0-9])(?:" + _TOKENS + r")(?![a-z0-9])" + _NAME_TAIL + _SEPARATOR + _VALUE,
 )
-# Every pattern above needs an "@" or one of these words: text without them (timestamps, ids,
-# most URLs) skips the combined regex.
-_SUSPECT = re.compile(r"@|pass|pwd|secret|token|key|sig|bearer|basic|identified", re.IGNORECASE)
+_COMPILED = tuple(re.compile(pattern) for pattern in _TEXT_PATTERNS)
+# A text with more secrets than this is masked whole (fail closed; no real text has that many),
+# which also bounds the work per text.
+MAX_SECRETS_PER_TEXT = 10_000
+# Every pattern needs one of these: text without them (names, ids, most values) is left as it is.
+_SUSPECT = re.compile(r"[?&;=:'\"@]|-----|identified|bearer|basic|token")
 _CACHE_SIZE = 4096  # events repeat most strings (namespaces, names, facet URLs)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def is_sensitive_key(name: str) -> bool:
-    """Whether a mapping key names a secret (password, token, api_key, ...)."""
-    return SENSITIVE_KEY.search(name) is not None
+    """Whether a mapping key names a secret (password, token, api_key, DB_PASSWORD, ...)."""
+    lowered = _CAMEL.sub(r"\1_\2", name).lower()
+    compact = _NAME_SPLIT.sub("", lowered)
+    if any(word in compact for word in _COMPACT_WORDS):
+        return True
+    return any(token in SECRET_TOKENS for token in _NAME_SPLIT.split(lowered))
 
 
-def _mask_match(match: re.Match[str]) -> str:
-    index = (match.lastgroup or "s0")[1:]
-    return (match.group(f"h{index}") or "") + MASK
+def secret_forms(value: str) -> List[str]:
+    """The forms a secret may take in output: as given, stripped, repr/JSON-escaped, URL-quoted."""
+    forms: Set[str] = set()
+    for base in {value, value.strip()}:
+        forms.update((base, repr(base)[1:-1], json.dumps(base)[1:-1], quote(base, safe=""), quote_plus(base)))
+    return [form for form in forms if len(form) >= MIN_SECRET_LENGTH]
+
+
+# scheme://user:SECRET@host: found from the literal "://", then masked to the token's last "@"
+# (a password may hold "/" or "@"), found by bisection, so that no site is scanned twice.
+_URL_USER = re.compile(r"://[^:/@\s]{0,256}:")
+_WHITESPACE = re.compile(r"\s")
+_URL_SECRET_MAX = 512
+
+
+def _url_password_spans(text: str) -> Optional[List[Tuple[int, int]]]:
+    if "@" not in text or "://" not in text:
+        return []
+    if text.count("://") > MAX_SECRETS_PER_TEXT:
+        return None
+    ats = [m.start() for m in re.finditer("@", text)]
+    spaces = [m.start() for m in _WHITESPACE.finditer(text)]
+    spans = []
+    for head in _URL_USER.finditer(text):
+        start = head.end()
+        next_space = bisect_left(spaces, start)
+        limit = min(spaces[next_space] if next_space < len(spaces) else len(text), start + _URL_SECRET_MAX)
+        last_at = bisect_left(ats, limit) - 1
+        if last_at >= 0 and ats[last_at] > start:
+            spans.append((start, ats[last_at]))
+    return spans
+
+
+def _secret_spans(shadow: str) -> Optional[List[Tuple[int, int]]]:
+    """Where the secrets are in a lower-case ASCII shadow of a text; None if too many to list."""
+    spans = _url_password_spans(shadow)
+    if spans is None:
+        return None
+    for pattern in _COMPILED:
+        spans += [match.span(1) for match in islice(pattern.finditer(shadow), MAX_SECRETS_PER_TEXT + 1)]
+        if len(spans) > MAX_SECRETS_PER_TEXT:
+            return None
+    return spans
+
+
+def _masked(value: str, spans: List[Tuple[int, int]]) -> str:
+    """``value`` with every span (overlapping ones merged) replaced by the mask."""
+    out: List[str] = []
+    cursor = 0
+    for start, end in sorted(spans):
+        if end <= cursor or end <= start:
+            continue
+        out += (value[cursor : max(start, cursor)], MASK)
+        cursor = end
+    return "".join(out) + value[cursor:]
 
 
 class Redactor:
@@ -62,8 +206,8 @@ class Redactor:
         self.text = lru_cache(maxsize=_CACHE_SIZE)(self._text)  # type: ignore[method-assign]
 
     def register(self, *values: Optional[str]) -> None:
-        """Treat each value as a secret wherever it appears from now on."""
-        fresh = {v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH}
+        """Treat each value, in every form it may take in output, as a secret from now on."""
+        fresh = {form for v in values if isinstance(v, str) for form in secret_forms(v)}
         if fresh - set(self._secrets):
             with self._lock:
                 self._secrets = tuple(sorted(set(self._secrets) | fresh, key=len, reverse=True))
@@ -77,9 +221,11 @@ class Redactor:
         for secret in self._secrets:
             if secret in value:
                 value = value.replace(secret, MASK)
-        if _SUSPECT.search(value):
-            value = _COMBINED.sub(_mask_match, value)
-        return value
+        shadow = value.encode("ascii", "replace").decode("ascii").lower()  # same length as value
+        if not _SUSPECT.search(shadow):
+            return value
+        spans = _secret_spans(shadow)
+        return MASK if spans is None else _masked(value, spans)
 
     def value(self, value: Any) -> Any:
         """Return a masked copy of a JSON-like value; a part that cannot be masked is dropped."""
@@ -97,9 +243,10 @@ class Redactor:
         masked: Dict[str, Any] = {}
         for key, item in mapping.items():
             try:
-                name = key if isinstance(key, str) else self.text(str(key))
-                if item not in (None, "", [], {}) and is_sensitive_key(name):
-                    masked[name] = MASK
+                raw = key if isinstance(key, str) else str(key)
+                name = self.text(raw)
+                if item not in (None, "", [], {}) and (is_sensitive_key(raw) or name != raw):
+                    masked[name] = MASK  # a key that names or holds a secret: its value is one too
                 else:
                     masked[name] = self.value(item)
             except Exception:  # fail closed: a field we cannot mask is left out
@@ -132,3 +279,15 @@ def redact(value: Any) -> Any:
 def redact_text(value: str) -> str:
     """Return text with secrets masked using the process-wide redactor."""
     return REDACTOR.text(value)
+
+
+def redacted_head(value: str, limit: int, marker: str) -> str:
+    """The first ``limit`` characters of the redacted text, ``marker`` appended if it was cut."""
+    masked = redact_text(value)
+    return masked if len(masked) <= limit else masked[:limit] + marker
+
+
+def redacted_tail(value: str, limit: int, marker: str) -> str:
+    """The last ``limit`` characters of the redacted text, ``marker`` put first if it was cut."""
+    masked = redact_text(value)
+    return masked if len(masked) <= limit else marker + masked[-limit:]

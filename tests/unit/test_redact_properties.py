@@ -1,0 +1,97 @@
+"""Property tests: a random secret planted anywhere in a random event never survives redaction."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Dict
+
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis", reason="the property tests need hypothesis (the dev extra)")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from alvin_integration.redact import SECRET_TOKENS, SECRET_WORDS, Redactor  # noqa: E402
+
+# what a secret is made of: no white space or separators (they end a value in any syntax)
+SECRETS = st.text(
+    alphabet=st.sampled_from("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_.~+/!$%*^"),
+    min_size=10,
+    max_size=40,
+).map(lambda s: "Q" + s + "9")  # never empty, never a run of separators
+NAMES = st.sampled_from(SECRET_WORDS + SECRET_TOKENS).flatmap(
+    lambda word: st.sampled_from(
+        [word, word.upper(), f"db_{word}", f"{word.upper()}_2", f"APP_{word.upper()}"]
+    )
+)
+NOISE = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+# ways a secret sits in text (name, secret) -> text
+TEXT_FORMS: Dict[str, Callable[[str, str], str]] = {
+    "assignment": lambda n, s: f"{n}={s}",
+    "env export": lambda n, s: f"export {n}='{s}'",
+    "json": lambda n, s: json.dumps({n: s}),
+    "yaml": lambda n, s: f"{n}: {s}",
+    "url password": lambda n, s: f"postgres://etl:{s}@db.example:5432/x",
+    "url password with @ and /": lambda n, s: f"mysql://etl:a@b/{s}@db:3306/x",
+    "query parameter": lambda n, s: f"https://api.example/v1?page=2&key={s}&x=1",
+    "sql password": lambda n, s: f"CREATE USER etl PASSWORD '{s}'",
+    "sql identified by": lambda n, s: f"ALTER USER etl IDENTIFIED BY {s};",
+    "bearer": lambda n, s: f"Authorization: Bearer {s}",
+}
+
+
+def nest(value: Any, path: Any) -> Any:
+    """``value`` placed at a random depth of dicts and lists."""
+    for kind, key in path:
+        value = {key: value} if kind == "dict" else [1, value, "x"]
+    return value
+
+
+PATHS = st.lists(
+    st.tuples(st.sampled_from(["dict", "list"]), st.sampled_from(["a", "conf", "extra", "0"])), max_size=5
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    secret=SECRETS,
+    name=NAMES,
+    form=st.sampled_from(sorted(TEXT_FORMS)),
+    before=NOISE,
+    after=NOISE,
+    path=PATHS,
+)
+def test_a_secret_in_text_never_survives(
+    secret: str, name: str, form: str, before: str, after: str, path: Any
+) -> None:
+    text = f"{before} {TEXT_FORMS[form](name, secret)} {after}"
+    out = json.dumps(Redactor().value(nest(text, path)), ensure_ascii=False)
+    assert secret not in out
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(secret=SECRETS, name=NAMES, path=PATHS, as_key=st.booleans())
+def test_a_secret_under_a_secret_name_or_as_a_key_never_survives(
+    secret: str, name: str, path: Any, as_key: bool
+) -> None:
+    planted = {f"postgres://u:{secret}@h/db": "x"} if as_key else {name: secret}
+    out = json.dumps(Redactor().value(nest(planted, path)), ensure_ascii=False)
+    assert secret not in out
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(secret=SECRETS, pad=st.sampled_from(["", " ", "\n", " \t\n"]), before=NOISE, after=NOISE)
+def test_a_registered_secret_never_survives_in_any_form(
+    secret: str, pad: str, before: str, after: str
+) -> None:
+    redactor = Redactor()
+    redactor.register(pad + secret + pad)
+    for shown in (secret, repr(secret), json.dumps(secret), repr({"X-API-KEY": secret})):
+        assert secret not in redactor.text(f"{before}{shown}{after}")
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(text=st.text(max_size=2000))
+def test_any_text_redacts_to_text(text: str) -> None:
+    assert isinstance(Redactor().text(text), str)
