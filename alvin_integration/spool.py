@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import json
 import os
 import re
 import secrets
+import stat
 import threading
 import time
 import zlib
@@ -132,14 +134,90 @@ def _lock(fd: int) -> bool:
     return True
 
 
-def _read_ack(fd: int) -> int:
-    raw = os.pread(fd, _ACK_WIDTH + 1, 0).strip()
-    return int(raw) if raw.isdigit() else 0
+def _ack_line(offset: int) -> bytes:
+    digits = b"%0*d" % (_ACK_WIDTH, offset)
+    return digits + b" %08x\n" % zlib.crc32(digits)
+
+
+_ACK_SIZE = len(_ack_line(0))
+
+
+def parse_ack(raw: bytes, size: int, byte_before: Callable[[int], bytes]) -> int:
+    """The delivered offset an ack file records, or 0 ("nothing acked") if it cannot be trusted.
+
+    Trusted only when its checksum holds, it lies within the segment (``size`` bytes) and it ends a
+    record (``byte_before(offset)`` is a newline): a damaged ack costs a resend, which the
+    receiver dedupes, never a skipped event.
+    """
+    if len(raw) != _ACK_SIZE or raw[_ACK_WIDTH : _ACK_WIDTH + 1] != b" ":
+        return 0
+    digits = raw[:_ACK_WIDTH]
+    if not digits.isdigit() or raw[_ACK_WIDTH + 1 : -1] != b"%08x" % zlib.crc32(digits):
+        return 0
+    offset = int(digits)
+    if offset > size or (offset > 0 and byte_before(offset) != b"\n"):
+        return 0
+    return offset
+
+
+def _byte_before(data: bytes, offset: int) -> bytes:
+    return data[offset - 1 : offset]
+
+
+def _read_ack(fd: int, segment_fd: int) -> int:
+    return parse_ack(
+        os.pread(fd, _ACK_SIZE + 1, 0),
+        os.fstat(segment_fd).st_size,
+        lambda offset: os.pread(segment_fd, 1, offset - 1),
+    )
 
 
 def _write_ack(fd: int, offset: int) -> None:
     # One small pwrite at offset 0: a killed process cannot leave it half written.
-    os.pwrite(fd, b"%0*d\n" % (_ACK_WIDTH, offset), 0)
+    os.pwrite(fd, _ack_line(offset), 0)
+
+
+class SpoolUnusable(OSError):
+    """The spool directory cannot be used safely (owned by another user, not a directory)."""
+
+
+class SpoolWriteError(OSError):
+    """An append did not reach the disk whole (disk full, file size limit); nothing torn is left."""
+
+
+_OPEN_FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK  # never follow a link, never block on a FIFO
+
+
+def open_regular(path: str, flags: int, mode: int = 0o600) -> int:
+    """Open a spool file: no symbolic links, regular files only (a FIFO or device is refused)."""
+    fd = os.open(path, flags | _OPEN_FLAGS, mode)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def check_spool_directory(directory: str) -> None:
+    """Create the spool directory (0700) or check that this user owns it; raises SpoolUnusable."""
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        info = os.stat(directory)
+    except OSError as exc:
+        raise SpoolUnusable(
+            exc.errno, f"the spool directory {directory} cannot be created: {exc.strerror}"
+        ) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise SpoolUnusable(errno.ENOTDIR, f"the spool directory {directory} is not a directory")
+    if info.st_uid != os.geteuid():
+        raise SpoolUnusable(
+            errno.EPERM,
+            f"the spool directory {directory} belongs to another user (uid {info.st_uid}); set "
+            "ALVIN_SPOOL_DIR to a directory of the user Airflow runs as",
+        )
 
 
 def _close(fd: Optional[int]) -> None:
@@ -169,6 +247,7 @@ class Spool:
         self.rotate_bytes = rotate_bytes or max(64 * 1024, min(4 * 1024 * 1024, max_bytes // 8))
         self.dropped_events = 0
         self.corrupt_records = 0
+        self.failed_appends = 0  # events that could not be stored (counted, and logged once)
         self._reset_process_state()
 
     def _reset_process_state(self) -> None:
@@ -180,6 +259,7 @@ class Spool:
         self._total_estimate = -1
         self._last_scan = 0.0
         self._last_drop_warning = -DROP_WARNING_SECONDS
+        self._foreign: Set[str] = set()
 
     # -- process life ------------------------------------------------------------------------
 
@@ -206,19 +286,36 @@ class Spool:
                 self.after_fork_in_child()
             self._make_room(len(line))
             active = self._active_segment()
-            os.write(active.fd, line)
+            try:
+                written = os.write(active.fd, line)
+            except OSError as exc:
+                self.failed_appends += 1
+                raise SpoolWriteError(
+                    exc.errno, f"the spool could not store an event: {exc.strerror}"
+                ) from None
+            if written != len(line):  # a short write (disk full, size limit): undo the torn part
+                self.failed_appends += 1
+                self._undo_torn_write(active)
+                raise SpoolWriteError(errno.ENOSPC, "the spool could not store an event whole (disk full?)")
             active.written += len(line)
             self._total_estimate += len(line)
             if active.written >= self.rotate_bytes:
                 self._seal_active()
 
+    def _undo_torn_write(self, active: _Claimed) -> None:
+        try:
+            os.ftruncate(active.fd, active.written)
+        except OSError:  # cannot undo: start a new segment, the torn tail is then skipped for good
+            self._seal_active()
+
     def _active_segment(self) -> _Claimed:
         if self._active is None:
-            os.makedirs(self.segments_dir, exist_ok=True)
+            check_spool_directory(self.directory)
+            os.makedirs(self.segments_dir, mode=0o700, exist_ok=True)
             name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{SEGMENT_SUFFIX}"
             final = os.path.join(self.segments_dir, name)
             tmp = os.path.join(self.segments_dir, TMP_PREFIX + name)
-            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+            fd = open_regular(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND)
             self._open_fds.add(fd)
             fcntl.flock(fd, fcntl.LOCK_EX)  # a fresh file: nobody else can hold it yet
             os.rename(tmp, final)
@@ -227,7 +324,12 @@ class Spool:
         return self._active
 
     def _open_ack(self, segment_path: str) -> int:
-        fd = os.open(segment_path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o600)
+        path = segment_path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX
+        try:
+            fd = open_regular(path, os.O_RDWR | os.O_CREAT)
+        except OSError:  # a link or a special file where an ack belongs: replace it, never follow it
+            _unlink(path)
+            fd = open_regular(path, os.O_RDWR | os.O_CREAT | os.O_EXCL)
         self._open_fds.add(fd)
         return fd
 
@@ -292,9 +394,11 @@ class Spool:
         total = 0
         for path in self._segment_paths():
             try:
-                total += os.stat(path).st_size
+                info = os.lstat(path)
             except FileNotFoundError:
                 continue
+            if stat.S_ISREG(info.st_mode):
+                total += info.st_size
         return total
 
     # -- draining ------------------------------------------------------------------------------
@@ -309,8 +413,11 @@ class Spool:
     def _claim(self, path: str) -> Optional[_Claimed]:
         """Lock a segment that no live process holds; None if it is held or gone."""
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fd = open_regular(path, os.O_RDONLY)
         except FileNotFoundError:
+            return None
+        except OSError:  # a link, a FIFO or a device named like a segment: never read it
+            self._ignore_foreign(path)
             return None
         self._open_fds.add(fd)
         try:
@@ -324,7 +431,12 @@ class Spool:
             self._open_fds.discard(fd)
             _close(fd)
             return None
-        return _Claimed(path, fd, ack_fd, _read_ack(ack_fd))
+        return _Claimed(path, fd, ack_fd, _read_ack(ack_fd, fd))
+
+    def _ignore_foreign(self, path: str) -> None:
+        if path not in self._foreign:
+            self._foreign.add(path)
+            log.warning("alvin-integration spool: ignoring %s, which is not a regular file", path)
 
     def _read_records(self, claimed: _Claimed, end: int) -> Tuple[List[Tuple[int, Record]], int, int]:
         """Records after the ack offset up to ``end``: (end offset of each, record), bad count, end."""
@@ -401,8 +513,8 @@ class Spool:
     ) -> bool:
         with self._lock:
             end = claimed.written if is_active else os.fstat(claimed.fd).st_size
-        records, bad, _ = self._read_records(claimed, end)
-        if bad:
+        records, bad, complete = self._read_records(claimed, end)
+        if bad:  # said once: the ack moves past them below, so they are not read again
             self.corrupt_records += bad
             log.warning("alvin-integration spool: skipped %d damaged record(s) in %s", bad, claimed.path)
         in_flight: Deque[Tuple[int, str, Future[str]]] = deque()
@@ -426,6 +538,9 @@ class Spool:
                 stopped = not self._settle(claimed, in_flight.popleft())
         if stopped:
             return False
+        if complete > claimed.acked:  # damaged lines after the last good record
+            claimed.acked = complete
+            _write_ack(claimed.ack_fd, complete)
         if is_active:
             return True
         # Everything readable is delivered: whatever follows is a torn tail of a dead writer.
@@ -499,13 +614,13 @@ class Spool:
         entry.update(reason=reason[:2000], rejected_at=time.time(), body=record.json_body())
         # The reason is the API's own text, which may echo what we sent (headers included).
         line = json.dumps(redact(entry), separators=(",", ":"), ensure_ascii=False, default=str) + "\n"
-        os.makedirs(self.directory, exist_ok=True)
+        check_spool_directory(self.directory)
         try:
             if os.path.getsize(self.dead_letter_path) > self.max_bytes // 4:
                 os.replace(self.dead_letter_path, self.dead_letter_path + ".1")
         except FileNotFoundError:
             pass
-        fd = os.open(self.dead_letter_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = open_regular(self.dead_letter_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         try:
             os.write(fd, line.encode("utf-8"))
         finally:
@@ -516,18 +631,28 @@ class Spool:
         status = SpoolStatus(self.directory, max_bytes=self.max_bytes)
         for path in self._segment_paths():
             try:
-                with open(path, "rb") as handle:
-                    if not _lock(handle.fileno()):
-                        status.segments_in_use += 1
-                    data = handle.read()
-                ack_path = path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX
-                acked = 0
-                if os.path.exists(ack_path):
-                    with open(ack_path, "rb") as ack:
-                        raw = ack.read().strip()
-                        acked = int(raw) if raw.isdigit() else 0
+                fd = open_regular(path, os.O_RDONLY)
             except FileNotFoundError:
                 continue
+            except OSError:
+                self._ignore_foreign(path)
+                continue
+            try:
+                if not _lock(fd):
+                    status.segments_in_use += 1
+                data = os.pread(fd, os.fstat(fd).st_size, 0)
+            finally:
+                os.close(fd)
+            acked = 0
+            try:
+                ack_fd = open_regular(path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX, os.O_RDONLY)
+                try:
+                    raw = os.pread(ack_fd, _ACK_SIZE + 1, 0)
+                    acked = parse_ack(raw, len(data), functools.partial(_byte_before, data))
+                finally:
+                    os.close(ack_fd)
+            except OSError:
+                pass
             status.segments += 1
             status.bytes += len(data)
             for line in data[acked:].split(b"\n")[:-1]:
@@ -540,10 +665,11 @@ class Spool:
                     status.oldest_event = record.created
         for path in (self.dead_letter_path, self.dead_letter_path + ".1"):
             try:
-                with open(path, "rb") as handle:
-                    status.dead_letters += sum(1 for _ in handle)
-            except FileNotFoundError:
-                pass
+                fd = open_regular(path, os.O_RDONLY)
+            except OSError:
+                continue
+            with os.fdopen(fd, "rb") as handle:
+                status.dead_letters += sum(1 for _ in handle)
         try:
             status.corrupt_files = len(os.listdir(self.corrupt_dir))
         except FileNotFoundError:
