@@ -12,7 +12,7 @@ from typing import List
 
 import pytest
 
-from alvin_integration.spool import ACK_SUFFIX, Record, Spool, SpoolUnusable, _ack_line
+from alvin_integration.spool import ACK_SUFFIX, Spool, SpoolUnusable, _ack_line
 from tests.unit.test_spool import collector, never, record, segment_files
 
 REPO = str(Path(__file__).resolve().parents[2])
@@ -132,5 +132,5 @@ def test_the_spool_directory_is_private_and_must_be_ours(tmp_path: Path) -> None
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     os.chown(foreign, 65534, 65534)
-    with pytest.raises(SpoolUnusable, match="belongs to another user.*ALVIN_SPOOL_DIR"):
+    with pytest.raises(SpoolUnusable, match=r"belongs to another user.*ALVIN_SPOOL_DIR"):
         Spool(str(foreign), 1024 * 1024).append(record(1))
