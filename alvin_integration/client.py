@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import email.utils
 import random
+import socket
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from alvin_integration import __version__
 from alvin_integration.config import Settings
@@ -30,6 +33,61 @@ RETRY_LATER = "retry_later"
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 CONFIG_STATUS = frozenset({401, 403, 404, 405})
+# Of an answer we keep at most this much (the error detail); the rest is never read.
+MAX_ANSWER_BYTES = 8 * 1024
+
+
+class _Attempt:
+    """One request in flight: the connection it uses, so that a watchdog can cut it at its deadline.
+
+    ``http_timeout`` bounds each read, not the request: a server that answers a byte a second
+    would hold a delivery for as long as it likes. At the deadline the watchdog shuts the socket
+    down, which ends the request with a connection error (retried later, like any other).
+    """
+
+    current = threading.local()
+
+    def __init__(self) -> None:
+        self.connection: Any = None
+        self.expired = False
+
+    def expire(self) -> None:
+        """Cut the request: shut its socket down (called by the watchdog timer)."""
+        self.expired = True
+        sock = getattr(self.connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _WatchedPoolMixin:
+    """Tells the attempt in flight on this thread which connection it got (keep-alive included)."""
+
+    def _get_conn(self, *args: Any, **kwargs: Any) -> Any:
+        connection = super()._get_conn(*args, **kwargs)  # type: ignore[misc]
+        attempt = getattr(_Attempt.current, "attempt", None)
+        if attempt is not None:
+            attempt.connection = connection
+        return connection
+
+
+class _WatchedHTTPPool(_WatchedPoolMixin, HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSPool(_WatchedPoolMixin, HTTPSConnectionPool):
+    pass
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter, with pools whose connections a deadline can cut."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Create the pool manager with watched pools."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
 @dataclass(frozen=True)
@@ -104,6 +162,9 @@ class AlvinClient:
         session: Optional[requests.Session] = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            adapter = _WatchedAdapter()
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
             session.headers.update(
                 {
                     "X-API-KEY": self.settings.api_key,
@@ -160,25 +221,40 @@ class AlvinClient:
         if remaining <= 0:
             return Delivery(RETRY_LATER, detail="deadline reached")
         timeout = min(self.settings.http_timeout, remaining)
+        attempt = _Attempt()
+        watchdog = threading.Timer(remaining, attempt.expire)  # the whole request, body included
+        watchdog.daemon = True
+        _Attempt.current.attempt = attempt
+        watchdog.start()
         try:
             response = self.session.send(
                 self._prepare(record.path, record.id, data),
                 timeout=(min(timeout, 5.0), timeout),
                 allow_redirects=False,
+                stream=True,  # the answer is read below, a bounded prefix of it
             )
-        except requests.RequestException as exc:
+            try:
+                status = response.status_code
+                detail = _short(_bounded_text(response))
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                location = response.headers.get("Location", "")
+            finally:
+                response.close()  # unread rest: the connection is closed, not drained
+        except Exception as exc:  # requests' errors, and urllib3's when a cut socket ends a read
+            if attempt.expired:
+                return Delivery(RETRY_LATER, detail=f"timed out: no complete answer within {remaining:.1f} s")
             return Delivery(RETRY_LATER, detail=f"{type(exc).__name__}: {_short(str(exc))}")
-        try:
-            status = response.status_code
-            detail = _short(response.text)
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
         finally:
-            response.close()
+            watchdog.cancel()
+            _Attempt.current.attempt = None
+        if 300 <= status < 400:
+            where = f" to {location}" if location else ""
+            return Delivery(REFUSED, status, f"redirected{where}: set ALVIN_URL to the API's final URL")
         if 200 <= status < 300:
             return Delivery(DELIVERED, status)
         if status in RETRYABLE_STATUS:
             return Delivery(RETRY_LATER, status, detail, retry_after)
-        if status in CONFIG_STATUS or 300 <= status < 400:
+        if status in CONFIG_STATUS:
             return Delivery(REFUSED, status, detail)
         if 400 <= status < 500:
             return Delivery(REJECTED, status, detail)
@@ -191,6 +267,12 @@ class AlvinClient:
     def post_json(self, path: str, payload: Dict[str, Any], timeout: float) -> requests.Response:
         """A plain POST on the API (for ``doctor``)."""
         return self.session.post(self.url_for(path), json=payload, timeout=timeout, allow_redirects=False)
+
+
+def _bounded_text(response: requests.Response) -> str:
+    """At most ``MAX_ANSWER_BYTES`` of an answer's body, as text; the rest is left unread."""
+    raw = response.raw.read(MAX_ANSWER_BYTES, decode_content=True) or b""
+    return raw.decode(response.encoding or "utf-8", "replace")
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -213,7 +213,9 @@ class Emitter:
         """
         self._pass_deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            return self.spool.drain(self._submit, self._stop.is_set, self.window)
+            # a delivery is bounded by its window (the client cuts requests at the deadline)
+            settle = self.client.policy.window + MAX_YIELD_SECONDS + 5.0
+            return self.spool.drain(self._submit, self._stop.is_set, self.window, settle)
         finally:
             self._pass_deadline = None
 
@@ -265,8 +267,13 @@ class Emitter:
             return Verdict.DONE
         if delivery.outcome == REFUSED:
             self.breaker.pause(REFUSED_PAUSE_SECONDS)
-            what = "API key rejected" if delivery.status in (401, 403) else "endpoint not found"
-            fix = "check ALVIN_API_KEY" if delivery.status in (401, 403) else "check ALVIN_URL"
+            status = delivery.status or 0
+            if status in (401, 403):
+                what, fix = "API key rejected", "check ALVIN_API_KEY"
+            elif 300 <= status < 400:
+                what, fix = delivery.detail.split(":", 1)[0], "set ALVIN_URL to the API's final URL"
+            else:
+                what, fix = "endpoint not found", "check ALVIN_URL"
             log_once(
                 f"refused-{delivery.status}",
                 logging.ERROR,

@@ -220,6 +220,14 @@ def check_spool_directory(directory: str) -> None:
         )
 
 
+def _settled(future: Future[str], timeout: float) -> str:
+    """A delivery's verdict, or STOP if it has not settled within ``timeout`` (or failed)."""
+    try:
+        return future.result(timeout=timeout)
+    except Exception:  # a timeout, or a delivery that raised: not delivered now
+        return Verdict.STOP
+
+
 def _close(fd: Optional[int]) -> None:
     if fd is not None and fd >= 0:
         try:
@@ -457,17 +465,19 @@ class Spool:
         submit: Callable[[Record], Future[str]],
         should_stop: Callable[[], bool],
         window: int = 1,
+        result_timeout: float = 300.0,
     ) -> bool:
         """Deliver waiting records, this process's first, then any segment nobody holds.
 
         ``submit`` starts delivering a record and returns a future of its ``Verdict``; up to
         ``window`` are in flight at once, and the ack offset only ever advances past a contiguous
         run of delivered records. On ``STOP`` the pass ends and that record stays. Returns whether
-        the pass ran to the end (nothing deliverable left that this process could claim).
+        the pass ran to the end (nothing deliverable left that this process could claim). A delivery
+        that has not settled within ``result_timeout`` seconds counts as not delivered now.
         """
         for claimed, is_active in self._claimable():
             try:
-                if not self._drain_one(claimed, is_active, submit, should_stop, window):
+                if not self._drain_one(claimed, is_active, submit, should_stop, window, result_timeout):
                     return False
             finally:
                 if not is_active:
@@ -510,6 +520,7 @@ class Spool:
         submit: Callable[[Record], Future[str]],
         should_stop: Callable[[], bool],
         window: int,
+        result_timeout: float,
     ) -> bool:
         with self._lock:
             end = claimed.written if is_active else os.fstat(claimed.fd).st_size
@@ -526,16 +537,16 @@ class Spool:
                 and not stopped
                 and (len(in_flight) >= window or any(key == record.order_key for _, key, _ in in_flight))
             ):
-                stopped = not self._settle(claimed, in_flight.popleft())
+                stopped = not self._settle(claimed, in_flight.popleft(), result_timeout)
             if stopped or should_stop():
                 stopped = True
                 break
             in_flight.append((offset, record.order_key, submit(record)))
         while in_flight:
-            if stopped:
-                in_flight.popleft()[2].result()  # let it finish; it is resent later, same id
+            if stopped:  # let it finish (bounded); it is resent later, with the same id
+                _settled(in_flight.popleft()[2], result_timeout)
             else:
-                stopped = not self._settle(claimed, in_flight.popleft())
+                stopped = not self._settle(claimed, in_flight.popleft(), result_timeout)
         if stopped:
             return False
         if complete > claimed.acked:  # damaged lines after the last good record
@@ -554,9 +565,9 @@ class Spool:
         return True
 
     @staticmethod
-    def _settle(claimed: _Claimed, entry: Tuple[int, str, Future[str]]) -> bool:
+    def _settle(claimed: _Claimed, entry: Tuple[int, str, Future[str]], timeout: float) -> bool:
         offset, _, future = entry
-        if future.result() != Verdict.DONE:
+        if _settled(future, timeout) != Verdict.DONE:
             return False
         claimed.acked = offset
         _write_ack(claimed.ack_fd, offset)

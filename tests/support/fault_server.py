@@ -84,6 +84,26 @@ class FaultServer:
                 if mode == "reset":
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     return
+                if mode == "drip":  # the whole answer, one byte a second (headers included)
+                    answer = b'HTTP/1.1 200 X\r\nContent-Length: 20\r\n\r\n{"status":"dripped"}'
+                    for byte in answer:
+                        if self._closed.wait(1.0):
+                            return
+                        conn.sendall(bytes([byte]))
+                    continue
+                if mode.startswith("huge:"):  # a 4xx answer with a body of that many MB
+                    size = int(mode.split(":", 1)[1]) * 1024 * 1024
+                    conn.sendall(f"HTTP/1.1 400 X\r\nContent-Length: {size}\r\n\r\n".encode())
+                    chunk = b"x" * (1024 * 1024)
+                    for _ in range(size // len(chunk)):
+                        conn.sendall(chunk)
+                    continue
+                if mode.startswith("redirect:"):
+                    location = mode.split(":", 1)[1]
+                    conn.sendall(
+                        f"HTTP/1.1 301 X\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n".encode()
+                    )
+                    continue
                 extra = ""
                 if mode.startswith("retry_after:"):
                     extra = f"Retry-After: {mode.split(':', 1)[1]}\r\n"
@@ -105,7 +125,7 @@ class FaultServer:
 
     @staticmethod
     def _status_of(mode: str) -> int:
-        if mode == "ok" or mode.startswith("slow:"):
+        if mode == "ok" or mode == "drip" or mode.startswith("slow:"):
             return 200
         if mode.startswith(("status:", "echo:")):
             return int(mode.split(":", 1)[1])

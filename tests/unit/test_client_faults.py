@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import email.utils
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import List
 
 import pytest
@@ -22,6 +25,7 @@ from alvin_integration.spool import Record
 from tests.support.events import API_KEY, settings_for
 from tests.support.fault_server import FaultServer, refused_url
 
+REPO = str(Path(__file__).resolve().parents[2])
 FAST = RetryPolicy(base_delay=0.01, max_delay=0.05, max_retry_after=60.0, window=3.0)
 RECORD = Record(id="evt-1", path="/api/v1/lineage", body=b'{"eventType":"START"}')
 
@@ -137,3 +141,36 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
     past = email.utils.formatdate(time.time() - 100, usegmt=True)
     assert parse_retry_after(past) == 0.0
+
+
+def test_a_dripping_answer_is_cut_at_the_deadline(fault_server: FaultServer, spool_dir: str) -> None:
+    # one byte a second: each read is within ALVIN_HTTP_TIMEOUT, the request is not within its deadline
+    fault_server.default = "drip"
+    client = client_for(fault_server.url, spool_dir, Sleeps(), ALVIN_HTTP_TIMEOUT="60")
+    delivery = client.send(RECORD, deadline=time.monotonic() + 2.5)
+    assert delivery.outcome == RETRY_LATER and "no complete answer within" in delivery.detail
+
+
+def test_a_huge_answer_is_not_read_into_memory(fault_server: FaultServer, spool_dir: str) -> None:
+    fault_server.default = "huge:150"  # a 400 with a 150 MB body
+    code = f"""
+import resource, sys, time
+sys.path.insert(0, {REPO!r})
+from tests.unit.test_client_faults import RECORD, Sleeps, client_for
+client = client_for({fault_server.url!r}, {spool_dir!r}, Sleeps())
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+delivery = client.send(RECORD, deadline=time.monotonic() + 30)
+grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(delivery.outcome, delivery.status, len(delivery.detail), grown_mb)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    outcome, status, detail_length, grown_mb = result.stdout.split()
+    assert (outcome, status) == (REJECTED, "400"), result.stderr
+    assert int(detail_length) <= 300 and float(grown_mb) < 32  # the 150 MB stayed on the wire
+
+
+def test_a_redirect_is_reported_as_one_with_where_to(fault_server: FaultServer, spool_dir: str) -> None:
+    fault_server.default = "redirect:https://api.example/v2/lineage"
+    delivery = client_for(fault_server.url, spool_dir, Sleeps()).send(RECORD)
+    assert delivery.outcome == REFUSED and delivery.status == 301
+    assert "redirected to https://api.example/v2/lineage" in delivery.detail
