@@ -22,6 +22,16 @@ ERROR_BAD_NUMBER = "alvin.E003"
 ERROR_BAD_BOOLEAN = "alvin.E004"
 ERROR_BAD_PLATFORM_ID = "alvin.E005"
 ERROR_BAD_CA_BUNDLE = "alvin.E006"
+ERROR_BAD_API_KEY = "alvin.E007"
+ERROR_BAD_SPOOL_DIR = "alvin.E008"
+
+# What a number setting may be: (smallest, largest). Values that parse but cannot work (1e308
+# seconds, a 1e-12 MB spool) are refused at load time, with the range, not later with a traceback.
+NUMBER_RANGES: Dict[str, Tuple[float, float]] = {
+    "spool_max_mb": (1.0, 1_048_576.0),  # 1 MB to 1 TB
+    "http_timeout": (0.1, 600.0),
+    "flush_timeout": (0.0, 600.0),
+}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -183,10 +193,11 @@ def _parse_bool(spec: SettingSpec, raw: str, problems: List[Problem]) -> bool:
     return spec.default in _TRUE
 
 
-def _parse_positive(spec: SettingSpec, raw: str, problems: List[Problem]) -> float:
+def _parse_number(spec: SettingSpec, raw: str, problems: List[Problem]) -> float:
+    low, high = NUMBER_RANGES[spec.key]
     try:
         value = float(raw)
-        if value > 0 and value != float("inf"):
+        if low <= value <= high:
             return value
     except ValueError:
         pass
@@ -194,7 +205,7 @@ def _parse_positive(spec: SettingSpec, raw: str, problems: List[Problem]) -> flo
         Problem(
             ERROR_BAD_NUMBER,
             spec.env,
-            f"{spec.env}={raw!r} is not a positive number; {_how_to_set(spec)}",
+            f"{spec.env}={raw.strip()[:40]!r} is not a number from {low:g} to {high:g}; {_how_to_set(spec)}",
         )
     )
     return float(spec.default or 1)
@@ -205,9 +216,14 @@ def _check_url(raw: str, problems: List[Problem]) -> str:
     url = raw.strip().rstrip("/")
     try:
         parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
         if parts.password:
             register_secret(parts.password)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+        valid = (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and not any(ch.isspace() or ord(ch) < 32 for ch in url)
+        )
     except ValueError:
         valid = False
     if not valid:
@@ -217,7 +233,7 @@ def _check_url(raw: str, problems: List[Problem]) -> str:
                 ERROR_BAD_URL,
                 spec.env,
                 f"{spec.env}={shown!r} is not an http(s) URL with a host "
-                f"(expected e.g. https://app.alvin.ai); {_how_to_set(spec)}",
+                f"(expected e.g. https://app.alvin.ai, a port up to 65535, no spaces); {_how_to_set(spec)}",
             )
         )
     return url
@@ -276,6 +292,28 @@ def load_settings(
                 f"the Alvin UI; {_how_to_set(spec)}",
             )
         )
+    api_key = raw.get("api_key", "").strip()
+    if api_key and not all(32 < ord(ch) < 127 for ch in api_key):
+        spec = SPEC_BY_KEY["api_key"]
+        problems.append(
+            Problem(
+                ERROR_BAD_API_KEY,
+                spec.env,
+                f"{spec.env} holds white space, control or non-ASCII characters (an HTTP header "
+                f"cannot carry them); copy the key again from the Alvin UI; {_how_to_set(spec)}",
+            )
+        )
+    spool_dir = (raw.get("spool_dir") or "").strip()
+    if spool_dir and os.path.expanduser(spool_dir).startswith("~"):
+        spec = SPEC_BY_KEY["spool_dir"]
+        problems.append(
+            Problem(
+                ERROR_BAD_SPOOL_DIR,
+                spec.env,
+                f"{spec.env}={spool_dir[:80]!r} names a home directory that does not exist here; "
+                f"use an absolute path; {_how_to_set(spec)}",
+            )
+        )
     ca_bundle = (raw.get("ca_bundle") or "").strip() or None
     if ca_bundle and not os.path.isfile(ca_bundle):
         spec = SPEC_BY_KEY["ca_bundle"]
@@ -284,9 +322,9 @@ def load_settings(
         )
 
     numbers: Dict[str, Callable[[SettingSpec, str, List[Problem]], object]] = {
-        "spool_max_mb": _parse_positive,
-        "http_timeout": _parse_positive,
-        "flush_timeout": _parse_positive,
+        "spool_max_mb": _parse_number,
+        "http_timeout": _parse_number,
+        "flush_timeout": _parse_number,
         "verify_ssl": _parse_bool,
         "verbose_log": _parse_bool,
     }

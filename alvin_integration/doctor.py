@@ -12,7 +12,7 @@ import socket
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Callable, List, Mapping, Optional
+from typing import Callable, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 import requests
@@ -64,6 +64,30 @@ def check_settings(loaded: LoadedSettings) -> Check:
     )
 
 
+def check_transport(settings: Settings) -> List[Check]:
+    """Warnings for a key that travels unencrypted or unverified."""
+    checks = []
+    if urlsplit(settings.url).scheme == "http":
+        checks.append(
+            Check(
+                "settings",
+                WARN,
+                "ALVIN_URL is http://: the API key travels unencrypted",
+                "use https:// (plain http is for a local mock API only)",
+            )
+        )
+    if not settings.verify_ssl:
+        checks.append(
+            Check(
+                "settings",
+                WARN,
+                "ALVIN_VERIFY_SSL is false: the API's certificate is not checked",
+                "for a private CA set ALVIN_CA_BUNDLE instead (ALVIN_VERIFY_SSL=false is for tests)",
+            )
+        )
+    return checks
+
+
 def check_dns(settings: Settings) -> Check:
     """Does the API's host name resolve?"""
     host, port = _host_port(settings)
@@ -112,6 +136,14 @@ def check_http(client: AlvinClient, timeout: float) -> Check:
         )
     except requests.RequestException as exc:
         return Check("http", FAIL, f"no HTTP answer: {exc}", "check that ALVIN_URL points at the Alvin API")
+    if 300 <= response.status_code < 400:
+        where = response.headers.get("Location") or "nowhere"
+        return Check(
+            "http",
+            WARN,
+            f"GET {client.settings.url}/ answered HTTP {response.status_code}, a redirect to {where}",
+            "set ALVIN_URL to the address the API is served at (events are never sent through a redirect)",
+        )
     return Check("http", OK, f"GET {client.settings.url}/ answered HTTP {response.status_code}")
 
 
@@ -129,6 +161,14 @@ def check_api_key(client: AlvinClient, timeout: float) -> Check:
             FAIL,
             f"API key rejected (HTTP {status})",
             "create a key in the Alvin UI and set ALVIN_API_KEY to it (events stay spooled meanwhile)",
+        )
+    if 300 <= status < 400:
+        return Check(
+            "api_key",
+            FAIL,
+            f"POST {client.url_for(LINEAGE_PATH)} was redirected (HTTP {status}) to "
+            f"{response.headers.get('Location') or 'nowhere'}",
+            "set ALVIN_URL to the address the API is served at (events are never sent through a redirect)",
         )
     if status in (404, 405):
         return Check(
@@ -219,6 +259,14 @@ def check_airflow(environ: Mapping[str, str]) -> List[Check]:
     return checks
 
 
+def _guarded(name: str, run: Callable[[], List[Check]]) -> List[Check]:
+    """A check's lines, or one FAIL line saying what broke: doctor never prints a traceback."""
+    try:
+        return run()
+    except Exception as exc:
+        return [Check(name, FAIL, f"the check itself failed: {type(exc).__name__}: {exc}", "")]
+
+
 def run_doctor(
     environ: Optional[Mapping[str, str]] = None,
     timeout: float = 5.0,
@@ -229,19 +277,20 @@ def run_doctor(
     checks = [check_settings(loaded)]
     settings = loaded.settings
     if settings is not None:
+        checks += _guarded("settings", lambda: check_transport(settings))
         client = AlvinClient(settings)
-        layers: List[Callable[[], Check]] = [
-            lambda: check_dns(settings),
-            lambda: check_tcp(settings, timeout),
-            lambda: check_http(client, timeout),
-            lambda: check_api_key(client, timeout),
+        layers: List[Tuple[str, Callable[[], Check]]] = [
+            ("dns", lambda: check_dns(settings)),
+            ("tcp", lambda: check_tcp(settings, timeout)),
+            ("http", lambda: check_http(client, timeout)),
+            ("api_key", lambda: check_api_key(client, timeout)),
         ]
-        for layer in layers:
-            checks.append(layer())
+        for name, layer in layers:
+            checks += _guarded(name, lambda layer=layer: [layer()])  # type: ignore[misc]
             if checks[-1].status == FAIL:
                 break
-        checks.extend(check_spool(settings))
-    checks.extend(check_airflow(os.environ if environ is None else environ))
+        checks += _guarded("spool", lambda: check_spool(settings))
+    checks += _guarded("airflow", lambda: check_airflow(os.environ if environ is None else environ))
     for check in checks:
         for line in check.lines():
             out(redact_text(line))  # printed, not logged: mask here (a password in ALVIN_URL, say)

@@ -1,0 +1,89 @@
+"""Settings that parse but cannot work are refused at load time, and doctor never shows a traceback."""
+
+from __future__ import annotations
+
+from typing import Dict, List
+
+import pytest
+
+from alvin_integration.config import (
+    ERROR_BAD_API_KEY,
+    ERROR_BAD_NUMBER,
+    ERROR_BAD_SPOOL_DIR,
+    ERROR_BAD_URL,
+    load_settings,
+)
+from alvin_integration.doctor import run_doctor
+from tests.support.fault_server import FaultServer
+
+REQUIRED = {
+    "ALVIN_URL": "https://alvin.example.com",
+    "ALVIN_API_KEY": "k3y-from-env-123",
+    "ALVIN_PLATFORM_ID": "airflowdev",
+}
+NO_CFG = "/nonexistent/airflow.cfg"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("ALVIN_HTTP_TIMEOUT", "1e308", ERROR_BAD_NUMBER),
+        ("ALVIN_HTTP_TIMEOUT", "nan", ERROR_BAD_NUMBER),
+        ("ALVIN_HTTP_TIMEOUT", "0", ERROR_BAD_NUMBER),
+        ("ALVIN_FLUSH_TIMEOUT", "1e308", ERROR_BAD_NUMBER),
+        ("ALVIN_FLUSH_TIMEOUT", "-1", ERROR_BAD_NUMBER),
+        ("ALVIN_SPOOL_MAX_MB", "1e308", ERROR_BAD_NUMBER),
+        ("ALVIN_SPOOL_MAX_MB", "1e-12", ERROR_BAD_NUMBER),
+        ("ALVIN_URL", "https://alvin.example.com:99999", ERROR_BAD_URL),
+        ("ALVIN_URL", "https://alvin.example.com:port", ERROR_BAD_URL),
+        ("ALVIN_URL", "https://alvin example.com", ERROR_BAD_URL),
+        ("ALVIN_URL", "https://alvin.example.com/a\tb", ERROR_BAD_URL),
+        ("ALVIN_API_KEY", "k3y-\u00e9-non-ascii", ERROR_BAD_API_KEY),
+        ("ALVIN_API_KEY", "k3y-with\x07bell", ERROR_BAD_API_KEY),
+        ("ALVIN_API_KEY", "two words", ERROR_BAD_API_KEY),
+        ("ALVIN_SPOOL_DIR", "~no-such-user-xyz/spool", ERROR_BAD_SPOOL_DIR),
+    ],
+)
+def test_values_that_cannot_work_are_refused_with_the_fix(name: str, value: str, problem: str) -> None:
+    loaded = load_settings(dict(REQUIRED, **{name: value}), config_path=NO_CFG)
+    assert loaded.settings is None
+    assert [p.code for p in loaded.problems] == [problem]
+    message = str(loaded.problems[0])
+    assert name in message and "set the environment variable" in message and "Traceback" not in message
+
+
+def test_a_key_with_white_space_around_it_is_accepted_stripped() -> None:
+    loaded = load_settings(dict(REQUIRED, ALVIN_API_KEY="  k3y-from-file-123\n"), config_path=NO_CFG)
+    assert loaded.settings is not None and loaded.settings.api_key == "k3y-from-file-123"
+
+
+def doctor(env: Dict[str, str]) -> List[str]:
+    lines: List[str] = []
+    run_doctor(env, timeout=2, out=lines.append)
+    return lines
+
+
+def test_doctor_warns_of_an_unencrypted_or_unverified_key(fault_server: FaultServer, spool_dir: str) -> None:
+    env = dict(REQUIRED, ALVIN_URL=fault_server.url, ALVIN_SPOOL_DIR=spool_dir, ALVIN_VERIFY_SSL="false")
+    lines = doctor(env)
+    assert any(line.startswith("WARN settings") and "unencrypted" in line for line in lines)
+    assert any(line.startswith("WARN settings") and "not checked" in line for line in lines)
+
+
+def test_doctor_reports_a_redirect_with_where_to(fault_server: FaultServer, spool_dir: str) -> None:
+    fault_server.default = "redirect:https://elsewhere.example/api"
+    lines = doctor(dict(REQUIRED, ALVIN_URL=fault_server.url, ALVIN_SPOOL_DIR=spool_dir))
+    assert any("redirect" in line and "https://elsewhere.example/api" in line for line in lines)
+    assert not any("not found" in line for line in lines)
+
+
+def test_doctor_turns_a_broken_check_into_one_line(spool_dir: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import alvin_integration.doctor as doctor_module
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(doctor_module, "check_dns", broken)
+    lines = doctor(dict(REQUIRED, ALVIN_SPOOL_DIR=spool_dir))
+    assert any(line.startswith("FAIL dns") and "RuntimeError: boom" in line for line in lines)
+    assert not any("Traceback" in line for line in lines)
