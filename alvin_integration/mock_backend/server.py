@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import socket
 import threading
@@ -21,6 +22,7 @@ class MockAlvinServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # 50 clients connecting at once must not find the backlog full
 
     def __init__(self, address: Tuple[str, int], store: Store, api_key: Optional[str]) -> None:
         super().__init__(address, _Handler)
@@ -70,7 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path == "/api/v1/deliveries":
             self._send(200, store.deliveries())
         elif url.path == "/":
-            page = render_runs(store.runs(), len(store.events()))
+            page = render_runs(store.runs(), store.count())
             self._send(200, page, "text/html; charset=utf-8")
         else:
             self._send(404, {"error": f"no such path: {url.path}"})
@@ -81,7 +83,14 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/v1/lineage": run_event_problems,
             "/api/v1/metadata": metadata_problems,
         }
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._send(400, {"error": "Content-Length must be a non-negative integer"})
+            return
         if length > MAX_BODY:
             self.close_connection = True
             self._send(413, {"error": f"body larger than {MAX_BODY} bytes"})
@@ -91,7 +100,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         key = self.headers.get("Idempotency-Key")
-        status, reply = self._post(path, body, key, handlers)
+        try:
+            status, reply = self._post(path, body, key, handlers)
+        except RecursionError:  # JSON nested deeper than Python can follow
+            status, reply = 400, {"error": "body is nested too deeply"}
+        except Exception as exc:  # an answer, never a dropped connection
+            status, reply = 500, {"error": f"the mock API failed on this request: {type(exc).__name__}"}
         if not (status == 200 and path == "/api/v1/lineage"):  # an accepted event logs itself
             self.server.store.record_delivery(key, path, body, status)
         self._send(status, reply)
@@ -108,7 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
         given = self.headers.get("X-API-KEY")
         if not given:
             return 401, {"error": "missing X-API-KEY header"}
-        if self.server.api_key is not None and given != self.server.api_key:
+        if self.server.api_key is not None and not hmac.compare_digest(
+            given.encode("utf-8", "replace"), self.server.api_key.encode("utf-8")
+        ):
             return 403, {"error": "API key not accepted"}
         try:
             payload = json.loads(body.decode("utf-8"))

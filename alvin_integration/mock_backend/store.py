@@ -162,13 +162,27 @@ class Store:
             run["events"] += 1
             run["last_event"] = row["event_type"]
             run["last_time"] = row["event_time"]
-            event = json.loads(row["body"])
-            details = ((event.get("run") or {}).get("facets") or {}).get("alvin") or {}
-            run["state"] = details.get("state") or run.get("state")
-            run["inputs"] = [
-                f"{d.get('namespace')}/{d.get('name')}" for d in event.get("inputs") or []
-            ] or run.get("inputs", [])
-            run["outputs"] = [
-                f"{d.get('namespace')}/{d.get('name')}" for d in event.get("outputs") or []
-            ] or run.get("outputs", [])
+            try:
+                _summarise(run, json.loads(row["body"]))
+            except Exception:  # one odd event must not break the page: its row says so
+                run["state"] = "(unreadable event)"
         return list(runs.values())
+
+    def count(self) -> int:
+        """How many (deduplicated) events are stored."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+
+def _datasets(items: Any) -> List[str]:
+    if not isinstance(items, list):
+        return []
+    return [f"{d.get('namespace')}/{d.get('name')}" for d in items if isinstance(d, dict)]
+
+
+def _summarise(run: Dict[str, Any], event: Any) -> None:
+    """Fold one stored event into its run's row (state, inputs, outputs)."""
+    details = ((event.get("run") or {}).get("facets") or {}).get("alvin") or {}
+    run["state"] = details.get("state") or run.get("state")
+    run["inputs"] = _datasets(event.get("inputs")) or run.get("inputs", [])
+    run["outputs"] = _datasets(event.get("outputs")) or run.get("outputs", [])

@@ -45,8 +45,12 @@ def test_the_compose_deployment_reports_dag_runs_and_every_try(migrated_home: st
     services = spec["services"]
     backend_service = services["alvin_backend"]
     assert backend_service["entrypoint"] == ["alvin-integration"]
-    assert backend_service["command"][0] == "mock-backend"  # the same command, on a free loopback port
-    backend = MockBackendProcess(str(tmp_path / "alvin.db"))
+    command = backend_service["command"]
+    assert command[0] == "mock-backend"  # the same command, on a free loopback port
+    assert all(str(port).startswith("127.0.0.1:") for port in backend_service["ports"])  # this machine only
+    api_key = command[command.index("--api-key") + 1]  # it checks the key the services send
+    assert api_key == common["environment"]["ALVIN_API_KEY"]
+    backend = MockBackendProcess(str(tmp_path / "alvin.db"), api_key=api_key)
     try:
         home = fresh_home(migrated_home, tmp_path / "home")
         env = airflow_env(home, refused_url())
