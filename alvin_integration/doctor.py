@@ -59,7 +59,7 @@ def check_settings(loaded: LoadedSettings) -> Check:
     return Check(
         "settings",
         OK,
-        f"url={s.url} platform_id={s.platform_id} api_key=set ({len(s.api_key)} chars, from "
+        f"url={s.url} platform_id={s.platform_id} API key set ({len(s.api_key)} chars, from "
         f"{loaded.sources.get('api_key')})",
     )
 

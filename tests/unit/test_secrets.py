@@ -21,6 +21,9 @@ PLANTED = [
     "planted-url-password-88",
     "planted-token-99",
     "planted-sql-password-11",
+    "planted-env-pass-55",
+    "planted-keyed-66",
+    "plantedPEMbody77",
 ]
 
 
@@ -28,7 +31,10 @@ def test_planted_secrets_never_leave_in_clear(
     fault_server: FaultServer, spool_dir: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     fault_server.queue("echo:400", "echo:500", "ok", "echo:401")
-    settings = settings_for(fault_server.url, spool_dir, ALVIN_API_KEY=PLANTED_KEY, ALVIN_VERBOSE_LOG="true")
+    # the key as a mounted secret file gives it: with a trailing newline
+    settings = settings_for(
+        fault_server.url, spool_dir, ALVIN_API_KEY=PLANTED_KEY + "\n", ALVIN_VERBOSE_LOG="true"
+    )
     emitter = Emitter(
         settings,
         client=AlvinClient(settings, RetryPolicy(base_delay=0.01, window=2)),
@@ -42,6 +48,9 @@ def test_planted_secrets_never_leave_in_clear(
             "uri": "postgresql://etl:planted-url-password-88@db:5432/x",
             "extra": {"access_token": "planted-token-99"},
             "note": f"the key is {PLANTED_KEY}",
+            "command": "PGPASSWORD=planted-env-pass-55 psql -h db",
+            "postgres://etl:planted-keyed-66@db/x": "a secret in a key",
+            "pem": "-----BEGIN PRIVATE KEY-----\nMIIEvQ\nplantedPEMbody77\n-----END PRIVATE KEY-----",
         },
     )
     event.job.facets["sql"] = SQLJobFacet("CREATE USER etl PASSWORD 'planted-sql-password-11'")
