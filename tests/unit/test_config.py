@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from alvin_integration.config import (
+    ERROR_BAD_API_KEY,
     ERROR_BAD_BOOLEAN,
     ERROR_BAD_NUMBER,
+    ERROR_BAD_SPOOL_DIR,
     ERROR_BAD_URL,
     ERROR_MISSING,
     SPECS,
@@ -75,6 +77,22 @@ def test_missing_settings_name_each_setting_and_the_fix() -> None:
         ("ALVIN_FLUSH_TIMEOUT", "-1", ERROR_BAD_NUMBER),
         ("ALVIN_SPOOL_MAX_MB", "nan", ERROR_BAD_NUMBER),
         ("ALVIN_VERIFY_SSL", "maybe", ERROR_BAD_BOOLEAN),
+        # values that parse but cannot work
+        ("ALVIN_HTTP_TIMEOUT", "1e308", ERROR_BAD_NUMBER),
+        ("ALVIN_HTTP_TIMEOUT", "nan", ERROR_BAD_NUMBER),
+        ("ALVIN_HTTP_TIMEOUT", "0", ERROR_BAD_NUMBER),
+        ("ALVIN_FLUSH_TIMEOUT", "1e308", ERROR_BAD_NUMBER),
+        ("ALVIN_FLUSH_TIMEOUT", "-1", ERROR_BAD_NUMBER),
+        ("ALVIN_SPOOL_MAX_MB", "1e308", ERROR_BAD_NUMBER),
+        ("ALVIN_SPOOL_MAX_MB", "1e-12", ERROR_BAD_NUMBER),
+        ("ALVIN_URL", "https://alvin.example.com:99999", ERROR_BAD_URL),
+        ("ALVIN_URL", "https://alvin.example.com:port", ERROR_BAD_URL),
+        ("ALVIN_URL", "https://alvin example.com", ERROR_BAD_URL),
+        ("ALVIN_URL", "https://alvin.example.com/a\tb", ERROR_BAD_URL),
+        ("ALVIN_API_KEY", "k3y-\u00e9-non-ascii", ERROR_BAD_API_KEY),
+        ("ALVIN_API_KEY", "k3y-with\x07bell", ERROR_BAD_API_KEY),
+        ("ALVIN_API_KEY", "two words", ERROR_BAD_API_KEY),
+        ("ALVIN_SPOOL_DIR", "~no-such-user-xyz/spool", ERROR_BAD_SPOOL_DIR),
     ],
 )
 def test_invalid_values_disable_with_a_coded_problem(name: str, value: str, code: str) -> None:
@@ -82,6 +100,8 @@ def test_invalid_values_disable_with_a_coded_problem(name: str, value: str, code
     assert loaded.settings is None
     assert [(p.env, p.code) for p in loaded.problems] == [(name, code)]
     assert code in loaded.summary()
+    message = str(loaded.problems[0])
+    assert "set the environment variable" in message and "Traceback" not in message
 
 
 def test_disabled_wins_and_needs_nothing_else() -> None:
