@@ -14,6 +14,7 @@ from tests.support.airflow_home import (
     EXPECTED_STATES,
     GOLDEN,
     ROW,
+    RUN_DATE,
     fresh_home,
     row_env,
     run_example_dag,
@@ -70,6 +71,62 @@ def test_every_task_try_is_reported_as_the_golden_file_says(
     assert lines == json.loads(GOLDEN.read_text())
     assert states == EXPECTED_STATES
     assert "this has no impact" not in output, output[-3000:]  # none of our guards fired
+
+
+def test_events_say_what_happened_not_only_in_shape(reported: Reported) -> None:
+    """Values, not a projection: identity, parent links, errors, SQL, nominal time, datasets."""
+    from alvin_integration.model import dag_run_run_id, task_run_id
+
+    events = [item["event"] for item in reported[0]]
+    task_events = [e for e in events if "task_id" in e["run"]["facets"].get("alvin", {})]
+    dag_runs = {e["run"]["runId"] for e in events if e["job"]["name"] == "alvin_example"}
+    for event in task_events:
+        details = event["run"]["facets"]["alvin"]
+        assert event["job"] == {
+            **event["job"],
+            "namespace": "testplatform",
+            "name": f"alvin_example.{details['task_id']}",
+        }
+        assert event["run"]["runId"] == task_run_id(
+            "alvin_example", details["task_id"], details["run_id"], details["try_number"]
+        )
+        parent = event["run"]["facets"]["parent"]
+        assert parent["job"] == {"namespace": "testplatform", "name": "alvin_example"}
+        assert parent["run"]["runId"] == dag_run_run_id("alvin_example", details["run_id"])
+        assert parent["run"]["runId"] != event["run"]["runId"]
+        if dag_runs:  # the DAG run's own events carry the id its tasks point at
+            assert parent["run"]["runId"] in dag_runs
+        assert event["run"]["facets"]["nominalTime"]["nominalStartTime"].startswith(RUN_DATE)
+        assert details["dag_id"] == "alvin_example" and details["platform_id"] == "testplatform"
+
+    def one(task: str, kind: str, try_number: int = 1) -> Dict[str, Any]:
+        return next(
+            e
+            for e in task_events
+            if e["job"]["name"] == f"alvin_example.{task}"
+            and e["eventType"] == kind
+            and e["run"]["facets"]["alvin"]["try_number"] == try_number
+        )
+
+    failure = one("fail", "FAIL")["run"]["facets"]["errorMessage"]
+    assert failure["message"] == "ValueError: this task fails on purpose"
+    assert (
+        "this task fails on purpose" in failure["stackTrace"] and failure["programmingLanguage"] == "python"
+    )
+    retry = one("flaky", "FAIL")["run"]["facets"]
+    assert retry["alvin"]["state"] == "up_for_retry"
+    assert retry["errorMessage"]["message"] == "RuntimeError: first try fails on purpose"
+    assert one("flaky", "COMPLETE", 2)["run"]["facets"]["alvin"]["state"] == "success"
+    sql = "INSERT INTO analytics.orders SELECT * FROM staging.orders"
+    assert one("load", "START")["job"]["facets"]["sql"]["query"] == sql
+    extract = one("extract", "COMPLETE")
+    assert [(d["namespace"], d["name"]) for d in extract["inputs"]] == [
+        ("s3://alvin-example", "raw/orders.csv")
+    ]
+    assert [(d["namespace"], d["name"]) for d in extract["outputs"]] == [
+        ("s3://alvin-example", "clean/orders.parquet")
+    ]
+    assert one("skip", "COMPLETE")["run"]["facets"]["alvin"]["state"] == "skipped"
 
 
 def test_reported_events_validate_against_the_openlineage_schema(
