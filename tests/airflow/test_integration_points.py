@@ -42,10 +42,19 @@ def test_version_facts_match_the_installed_airflow() -> None:
 
 LIST_PLUGINS_1_10 = """
 import json
+from importlib import metadata
 from airflow import plugins_manager
+
+
 def source(plugin):
-    ours = plugin.__module__.startswith("alvin_integration")  # nothing of ours is in a plugins folder
-    return "EntryPoint group='airflow.plugins'" if ours else plugin.__module__
+    # Airflow 1.10 marks what it loads with __usable_import_name: an entry point's module, or a
+    # plugins-folder file's relative name; only an entry point that loads this very object counts
+    usable = getattr(plugin, "__usable_import_name", None)
+    for entry_point in metadata.entry_points().get("airflow.plugins", []):
+        if entry_point.value.split(":")[0] == usable and entry_point.load() is plugin:
+            return (f"EntryPoint(name={entry_point.name!r}, value={entry_point.value!r}, "
+                    "group='airflow.plugins')")
+    return f"{plugin.__module__} ({usable})"
 
 
 def listeners(plugin):
@@ -56,6 +65,14 @@ print(json.dumps([
     {"name": p.name, "source": source(p), "listeners": [type(x).__name__ for x in listeners(p)]}
     for p in plugins_manager.plugins
 ]))
+"""
+
+# Whether the host functions of Airflow 1.10-2.2 are wrapped once the plugins are loaded.
+WRAPPED_AFTER_PLUGINS = """
+from airflow import plugins_manager
+getattr(plugins_manager, "ensure_plugins_loaded", lambda: None)()
+from airflow.models.taskinstance import TaskInstance
+print("WRAPPED", bool(getattr(TaskInstance.handle_failure, "__alvin_wrapped__", False)))
 """
 
 
@@ -91,6 +108,20 @@ def test_disabled_loads_no_listener(tmp_path) -> None:  # type: ignore[no-untype
     plugins = _plugins(airflow_env(str(tmp_path), refused_url(), ALVIN_DISABLED="true"))
     ours = [p for p in plugins if p["name"] == "alvin_integration"]
     assert ours and not ours[0].get("listeners")
+    if not AIRFLOW_V_2_3_PLUS:  # no listeners here at all: disabled means no wrapper either
+
+        def wrapped(**extra: str) -> bool:
+            import subprocess
+            import sys
+
+            env = airflow_env(str(tmp_path), refused_url(), **extra)
+            result = subprocess.run(
+                [sys.executable, "-c", WRAPPED_AFTER_PLUGINS], env=env, capture_output=True, text=True
+            )
+            assert "WRAPPED" in result.stdout, result.stderr[-2000:]
+            return "WRAPPED True" in result.stdout
+
+        assert wrapped() and not wrapped(ALVIN_DISABLED="true")
 
 
 def test_the_adapter_is_chosen_once_for_this_version() -> None:
