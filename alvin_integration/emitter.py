@@ -95,7 +95,7 @@ class Emitter:
         self.settings = settings
         self.spool = spool or Spool(settings.spool_dir, settings.spool_max_bytes)
         self.client = client or AlvinClient(
-            settings, RetryPolicy(window=max(20.0, 2 * settings.http_timeout))
+            settings, RetryPolicy(window=max(20.0, 2 * settings.http_timeout)), host=_host
         )
         self.breaker = breaker or CircuitBreaker()
         self.poll_seconds = poll_seconds
@@ -305,6 +305,23 @@ class Emitter:
 
 _emitter: Optional[Emitter] = None
 _emitter_lock = threading.Lock()
+_host = ""  # the host's product token for User-Agent, e.g. "airflow/2.11.2" (configure_host)
+
+
+def configure_host(token: str) -> None:
+    """Name the host this process reports from (``airflow/<version>``), for the User-Agent header.
+
+    The core knows no host; the producer calls this once, at import. An emitter that exists
+    already switches to the new name on its next request.
+    """
+    global _host
+    _host = token
+    emitter = _emitter
+    if emitter is not None and emitter.client.host != token:
+        emitter.client.host = token
+        emitter.client.reset()
+
+
 _loaded: Optional[LoadedSettings] = None
 
 

@@ -107,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # an answer, never a dropped connection
             status, reply = 500, {"error": f"the mock API failed on this request: {type(exc).__name__}"}
         if not (status == 200 and path == "/api/v1/lineage"):  # an accepted event logs itself
-            self.server.store.record_delivery(key, path, body, status)
+            self.server.store.record_delivery(key, path, body, status, self.headers.get("User-Agent"))
         self._send(status, reply)
 
     def _post(
@@ -136,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/api/v1/lineage":
             if not key:
                 return 400, {"error": "missing Idempotency-Key header"}
-            fresh = self.server.store.add_event(key, payload, body)
+            fresh = self.server.store.add_event(key, payload, body, self.headers.get("User-Agent"))
         else:
             fresh = self.server.store.add_metadata(key, payload)
         return 200, {"status": "accepted" if fresh else "duplicate"}

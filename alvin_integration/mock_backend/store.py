@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     idempotency_key TEXT,
     path TEXT NOT NULL,
     body_sha256 TEXT NOT NULL,
-    status INTEGER NOT NULL
+    status INTEGER NOT NULL,
+    user_agent TEXT
 );
 """
 
@@ -52,24 +53,31 @@ class Store:
                 self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
 
-    def record_delivery(self, key: Optional[str], path: str, body: bytes, status: int) -> None:
+    def record_delivery(
+        self, key: Optional[str], path: str, body: bytes, status: int, user_agent: Optional[str] = None
+    ) -> None:
         """Log every request received, duplicates included (tests check resends with it)."""
         with self._lock:
-            self._insert_delivery(key, path, body, status)
+            self._insert_delivery(key, path, body, status, user_agent)
 
-    def _insert_delivery(self, key: Optional[str], path: str, body: bytes, status: int) -> None:
+    def _insert_delivery(
+        self, key: Optional[str], path: str, body: bytes, status: int, user_agent: Optional[str] = None
+    ) -> None:
         self._db.execute(
-            "INSERT INTO deliveries (idempotency_key, path, body_sha256, status) VALUES (?,?,?,?)",
-            (key, path, hashlib.sha256(body).hexdigest(), status),
+            "INSERT INTO deliveries (idempotency_key, path, body_sha256, status, user_agent) "
+            "VALUES (?,?,?,?,?)",
+            (key, path, hashlib.sha256(body).hexdigest(), status, user_agent),
         )
 
-    def add_event(self, key: str, event: Dict[str, Any], raw: bytes) -> bool:
+    def add_event(
+        self, key: str, event: Dict[str, Any], raw: bytes, user_agent: Optional[str] = None
+    ) -> bool:
         """Store an event and log its delivery in one transaction; False if its key was seen."""
         job = event.get("job") or {}
         run = event.get("run") or {}
         with self._lock, self._db:
             self._db.execute("BEGIN")
-            self._insert_delivery(key, "/api/v1/lineage", raw, 200)
+            self._insert_delivery(key, "/api/v1/lineage", raw, 200, user_agent)
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO events (idempotency_key, received_at, event_type, event_time, "
                 "job_namespace, job_name, run_id, body) VALUES (?,?,?,?,?,?,?,?)",
@@ -137,7 +145,7 @@ class Store:
         """Every request received, in order."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT idempotency_key, path, body_sha256, status FROM deliveries ORDER BY seq"
+                "SELECT idempotency_key, path, body_sha256, status, user_agent FROM deliveries ORDER BY seq"
             ).fetchall()
         return [dict(r) for r in rows]
 

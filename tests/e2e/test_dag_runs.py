@@ -39,7 +39,8 @@ NO_DAG_RUN_HOOK = not ROW.get("lineage_backend") and ROW["airflow"].startswith((
 
 
 # One run of the example DAG: (events received, task states, output, metadata payloads received).
-Reported = Tuple[List[Any], Dict[str, str], str, List[Any]]
+# ... and the requests Airflow's own processes made (before `spool flush` sent what was left).
+Reported = Tuple[List[Any], Dict[str, str], str, List[Any], List[Any]]
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +52,12 @@ def reported(migrated_home: str, tmp_path_factory: pytest.TempPathFactory) -> It
         home = fresh_home(migrated_home, work / "home")
         env = row_env(home, backend.url)
         result = run_example_dag(env, ROW["run"])
+        from_airflow = backend.get("/api/v1/deliveries")
         # Processes that ended before their sender ran (DAG-run events) leave events spooled.
         run_cli(alvin_env(backend.url, os.path.join(home, "spool")), "spool", "flush")
         output = result.stdout + result.stderr
-        yield backend.get("/api/v1/events"), task_states(env), output, backend.get("/api/v1/metadata")
+        events, metadata = backend.get("/api/v1/events"), backend.get("/api/v1/metadata")
+        yield events, task_states(env), output, metadata, from_airflow
     finally:
         backend.stop()
 
@@ -62,7 +65,7 @@ def reported(migrated_home: str, tmp_path_factory: pytest.TempPathFactory) -> It
 def test_every_task_try_is_reported_as_the_golden_file_says(
     reported: Reported,
 ) -> None:
-    events, states, output, _ = reported
+    events, states, output, _, _ = reported
     lines = task_lines(events)
     if os.environ.get("ALVIN_UPDATE_GOLDEN"):  # rewrites the file, and never passes by itself
         GOLDEN.write_text(json.dumps(lines, indent=1) + "\n")
@@ -71,6 +74,13 @@ def test_every_task_try_is_reported_as_the_golden_file_says(
     assert lines == json.loads(GOLDEN.read_text())
     assert states == EXPECTED_STATES
     assert "this has no impact" not in output, output[-3000:]  # none of our guards fired
+
+
+def test_every_request_from_airflow_names_us_and_this_airflow(reported: Reported) -> None:
+    from alvin_integration import __version__
+
+    agents = {delivery["user_agent"] for delivery in reported[4]}
+    assert agents == {f"alvin-integration/{__version__} airflow/{ROW['airflow']}"}
 
 
 def test_events_say_what_happened_not_only_in_shape(reported: Reported) -> None:

@@ -12,6 +12,8 @@ from typing import Mapping, Optional, Tuple
 
 from packaging.version import Version
 
+from alvin_integration.emitter import configure_host
+
 
 def parse_airflow_version(text: str) -> Tuple[Version, Tuple[int, int, int]]:
     """The full version and its (major, minor, micro), e.g. ``2.10.5+composer``."""
@@ -55,3 +57,7 @@ def is_composer(
     env = os.environ if environ is None else environ
     local = Version(version_text).local or ""
     return "composer" in local or bool(env.get("COMPOSER_ENVIRONMENT"))
+
+
+# The core knows no host: name this Airflow to it once, for its User-Agent (airflow/<version>).
+configure_host(f"airflow/{AIRFLOW_VERSION_TEXT}")
