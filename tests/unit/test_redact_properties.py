@@ -95,3 +95,39 @@ def test_a_registered_secret_never_survives_in_any_form(
 @given(text=st.text(max_size=2000))
 def test_any_text_redacts_to_text(text: str) -> None:
     assert isinstance(Redactor().text(text), str)
+
+
+@pytest.mark.parametrize("form", sorted(TEXT_FORMS))
+def test_a_planted_secret_reaches_no_log_spool_dead_letter_or_doctor_line(
+    form: str, spool_dir: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import os
+    from pathlib import Path
+
+    from alvin_integration.doctor import Check
+    from alvin_integration.emitter import Emitter
+    from alvin_integration.logs import get_logger
+    from alvin_integration.redact import redact_text
+    from alvin_integration.spool import Record
+    from tests.support.events import settings_for, task_event
+    from tests.support.fault_server import refused_url
+
+    secret = "Qplanted-Sink-Secret-9"
+    text = TEXT_FORMS[form]("password", secret)
+    with caplog.at_level(logging.INFO, logger="alvin_integration"):
+        get_logger("alvin_integration.test").warning("while sending: %s", text)
+    emitter = Emitter(settings_for(refused_url(), spool_dir))
+    try:
+        emitter.emit(task_event(1, details={"note": text, "nested": [{"cmd": text}]}))
+        emitter.spool.dead_letter(Record("dl-1", "/api/v1/lineage", b'{"x":1}'), 400, f"rejected: {text}")
+    finally:
+        emitter.close(timeout=1)
+    doctor_lines = [redact_text(line) for line in Check("tcp", "FAIL", f"cannot connect: {text}").lines()]
+    places = {"log": caplog.text, "doctor": "\n".join(doctor_lines)}
+    for root, _, files in os.walk(spool_dir):
+        for name in files:
+            places[name] = Path(root, name).read_bytes().decode("utf-8", "replace")
+    assert any(name.endswith(".seg") for name in places) and "dead-letter.jsonl" in places
+    for where, content in places.items():
+        assert secret not in content, f"{form}: leaked into {where}"
