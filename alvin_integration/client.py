@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Callable, Dict, Optional
 
 import requests
@@ -26,10 +27,15 @@ from alvin_integration.spool import Record
 
 log = get_logger(__name__)
 
-DELIVERED = "delivered"
-REJECTED = "rejected"  # a 4xx for this event: retrying cannot help
-REFUSED = "refused"  # 401/403/404/405: our key or URL is wrong; every event would fail alike
-RETRY_LATER = "retry_later"
+
+class Outcome(str, Enum):
+    """What sending one record came to, as the sender needs to know it."""
+
+    DELIVERED = "delivered"
+    REJECTED = "rejected"  # a 4xx for this event: retrying cannot help
+    REFUSED = "refused"  # 401/403/404/405 or a redirect: our key or URL is wrong for every event
+    RETRY_LATER = "retry_later"  # the API is down, slow or busy: keep the record, try again later
+
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 CONFIG_STATUS = frozenset({401, 403, 404, 405})
@@ -108,7 +114,7 @@ class RetryPolicy:
 class Delivery:
     """The outcome of sending one record."""
 
-    outcome: str
+    outcome: Outcome
     status: Optional[int] = None
     detail: str = ""
     retry_after: Optional[float] = None
@@ -207,19 +213,19 @@ class AlvinClient:
         while True:
             attempt += 1
             delivery = self._attempt(record, data, deadline)
-            if delivery.outcome != RETRY_LATER:
+            if delivery.outcome != Outcome.RETRY_LATER:
                 return Delivery(delivery.outcome, delivery.status, delivery.detail, None, attempt)
             wait = self.policy.backoff(attempt - 1)
             if delivery.retry_after is not None:
                 wait = min(delivery.retry_after, self.policy.max_retry_after)
             if time.monotonic() + wait >= deadline:
-                return Delivery(RETRY_LATER, delivery.status, delivery.detail, wait, attempt)
+                return Delivery(Outcome.RETRY_LATER, delivery.status, delivery.detail, wait, attempt)
             self._sleep(wait)
 
     def _attempt(self, record: Record, data: bytes, deadline: float) -> Delivery:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return Delivery(RETRY_LATER, detail="deadline reached")
+            return Delivery(Outcome.RETRY_LATER, detail="deadline reached")
         timeout = min(self.settings.http_timeout, remaining)
         attempt = _Attempt()
         watchdog = threading.Timer(remaining, attempt.expire)  # the whole request, body included
@@ -242,23 +248,27 @@ class AlvinClient:
                 response.close()  # unread rest: the connection is closed, not drained
         except Exception as exc:  # requests' errors, and urllib3's when a cut socket ends a read
             if attempt.expired:
-                return Delivery(RETRY_LATER, detail=f"timed out: no complete answer within {remaining:.1f} s")
-            return Delivery(RETRY_LATER, detail=f"{type(exc).__name__}: {_short(str(exc))}")
+                return Delivery(
+                    Outcome.RETRY_LATER, detail=f"timed out: no complete answer within {remaining:.1f} s"
+                )
+            return Delivery(Outcome.RETRY_LATER, detail=f"{type(exc).__name__}: {_short(str(exc))}")
         finally:
             watchdog.cancel()
             _Attempt.current.attempt = None
         if 300 <= status < 400:
             where = f" to {location}" if location else ""
-            return Delivery(REFUSED, status, f"redirected{where}: set ALVIN_URL to the API's final URL")
+            return Delivery(
+                Outcome.REFUSED, status, f"redirected{where}: set ALVIN_URL to the API's final URL"
+            )
         if 200 <= status < 300:
-            return Delivery(DELIVERED, status)
+            return Delivery(Outcome.DELIVERED, status)
         if status in RETRYABLE_STATUS:
-            return Delivery(RETRY_LATER, status, detail, retry_after)
+            return Delivery(Outcome.RETRY_LATER, status, detail, retry_after)
         if status in CONFIG_STATUS:
-            return Delivery(REFUSED, status, detail)
+            return Delivery(Outcome.REFUSED, status, detail)
         if 400 <= status < 500:
-            return Delivery(REJECTED, status, detail)
-        return Delivery(RETRY_LATER, status, detail, retry_after)
+            return Delivery(Outcome.REJECTED, status, detail)
+        return Delivery(Outcome.RETRY_LATER, status, detail, retry_after)
 
     def get(self, path: str, timeout: float) -> requests.Response:
         """A plain GET on the API (for ``doctor``)."""

@@ -12,6 +12,7 @@ import socket
 import tempfile
 import time
 from dataclasses import dataclass
+from enum import Enum
 from typing import Callable, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
@@ -23,7 +24,14 @@ from alvin_integration.emitter import LINEAGE_PATH
 from alvin_integration.redact import redact_text
 from alvin_integration.spool import Spool, describe_status
 
-OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
+
+class Status(str, Enum):
+    """How one doctor check came out (printed as its value: OK, WARN, FAIL, SKIP)."""
+
+    OK = "OK"
+    WARN = "WARN"
+    FAIL = "FAIL"
+    SKIP = "SKIP"
 
 
 @dataclass
@@ -31,13 +39,13 @@ class Check:
     """The result of one check."""
 
     name: str
-    status: str
+    status: Status
     detail: str
     fix: str = ""
 
     def lines(self) -> List[str]:
         """How the check is printed."""
-        out = [f"{self.status:<4} {self.name:<9} {self.detail}"]
+        out = [f"{self.status.value:<4} {self.name:<9} {self.detail}"]
         if self.fix:
             out.append(f"{'':<14} fix: {self.fix}")
         return out
@@ -51,14 +59,16 @@ def _host_port(settings: Settings) -> tuple[str, int]:
 def check_settings(loaded: LoadedSettings) -> Check:
     """Are the required settings present and valid?"""
     if loaded.disabled:
-        return Check("settings", WARN, "ALVIN_DISABLED is true: nothing is reported", "unset ALVIN_DISABLED")
+        return Check(
+            "settings", Status.WARN, "ALVIN_DISABLED is true: nothing is reported", "unset ALVIN_DISABLED"
+        )
     if loaded.settings is None:
         problems = "; ".join(str(p) for p in loaded.problems)
-        return Check("settings", FAIL, problems, "set the settings named above, then run doctor again")
+        return Check("settings", Status.FAIL, problems, "set the settings named above, then run doctor again")
     s = loaded.settings
     return Check(
         "settings",
-        OK,
+        Status.OK,
         f"url={s.url} platform_id={s.platform_id} API key set ({len(s.api_key)} chars, from "
         f"{loaded.sources.get('api_key')})",
     )
@@ -71,7 +81,7 @@ def check_transport(settings: Settings) -> List[Check]:
         checks.append(
             Check(
                 "settings",
-                WARN,
+                Status.WARN,
                 "ALVIN_URL is http://: the API key travels unencrypted",
                 "use https:// (plain http is for a local mock API only)",
             )
@@ -80,7 +90,7 @@ def check_transport(settings: Settings) -> List[Check]:
         checks.append(
             Check(
                 "settings",
-                WARN,
+                Status.WARN,
                 "ALVIN_VERIFY_SSL is false: the API's certificate is not checked",
                 "for a private CA set ALVIN_CA_BUNDLE instead (ALVIN_VERIFY_SSL=false is for tests)",
             )
@@ -97,12 +107,12 @@ def check_dns(settings: Settings) -> Check:
     except socket.gaierror as exc:
         return Check(
             "dns",
-            FAIL,
+            Status.FAIL,
             f"cannot resolve {host}: {exc}",
             "check the host in ALVIN_URL; from a Docker container use host.docker.internal to reach "
             "the host machine, or the compose service name (e.g. alvin_backend)",
         )
-    return Check("dns", OK, f"{host} -> {', '.join(addresses[:4])}")
+    return Check("dns", Status.OK, f"{host} -> {', '.join(addresses[:4])}")
 
 
 def check_tcp(settings: Settings, timeout: float) -> Check:
@@ -114,12 +124,14 @@ def check_tcp(settings: Settings, timeout: float) -> Check:
     except OSError as exc:
         return Check(
             "tcp",
-            FAIL,
+            Status.FAIL,
             f"cannot connect to {host}:{port}: {exc}",
             "is the Alvin API running and listening on that port? A firewall, VPC egress rule or "
             "proxy may block it; on Composer, check the environment's egress (NAT) settings",
         )
-    return Check("tcp", OK, f"connected to {host}:{port} in {(time.monotonic() - started) * 1000:.0f} ms")
+    return Check(
+        "tcp", Status.OK, f"connected to {host}:{port} in {(time.monotonic() - started) * 1000:.0f} ms"
+    )
 
 
 def check_http(client: AlvinClient, timeout: float) -> Check:
@@ -130,21 +142,23 @@ def check_http(client: AlvinClient, timeout: float) -> Check:
     except requests.exceptions.SSLError as exc:
         return Check(
             "http",
-            FAIL,
+            Status.FAIL,
             f"TLS handshake failed: {exc}",
             "for a private CA set ALVIN_CA_BUNDLE to its PEM file (ALVIN_VERIFY_SSL=false only for tests)",
         )
     except requests.RequestException as exc:
-        return Check("http", FAIL, f"no HTTP answer: {exc}", "check that ALVIN_URL points at the Alvin API")
+        return Check(
+            "http", Status.FAIL, f"no HTTP answer: {exc}", "check that ALVIN_URL points at the Alvin API"
+        )
     if 300 <= response.status_code < 400:
         where = response.headers.get("Location") or "nowhere"
         return Check(
             "http",
-            WARN,
+            Status.WARN,
             f"GET {client.settings.url}/ answered HTTP {response.status_code}, a redirect to {where}",
             "set ALVIN_URL to the address the API is served at (events are never sent through a redirect)",
         )
-    return Check("http", OK, f"GET {client.settings.url}/ answered HTTP {response.status_code}")
+    return Check("http", Status.OK, f"GET {client.settings.url}/ answered HTTP {response.status_code}")
 
 
 def check_api_key(client: AlvinClient, timeout: float) -> Check:
@@ -153,19 +167,19 @@ def check_api_key(client: AlvinClient, timeout: float) -> Check:
         response = client.post_json(LINEAGE_PATH, {}, timeout)
         response.close()
     except requests.RequestException as exc:
-        return Check("api_key", FAIL, f"POST {LINEAGE_PATH} failed: {exc}", "see the http check above")
+        return Check("api_key", Status.FAIL, f"POST {LINEAGE_PATH} failed: {exc}", "see the http check above")
     status = response.status_code
     if status in (401, 403):
         return Check(
             "api_key",
-            FAIL,
+            Status.FAIL,
             f"API key rejected (HTTP {status})",
             "create a key in the Alvin UI and set ALVIN_API_KEY to it (events stay spooled meanwhile)",
         )
     if 300 <= status < 400:
         return Check(
             "api_key",
-            FAIL,
+            Status.FAIL,
             f"POST {client.url_for(LINEAGE_PATH)} was redirected (HTTP {status}) to "
             f"{response.headers.get('Location') or 'nowhere'}",
             "set ALVIN_URL to the address the API is served at (events are never sent through a redirect)",
@@ -173,13 +187,15 @@ def check_api_key(client: AlvinClient, timeout: float) -> Check:
     if status in (404, 405):
         return Check(
             "api_key",
-            FAIL,
+            Status.FAIL,
             f"{client.url_for(LINEAGE_PATH)} not found (HTTP {status})",
             "ALVIN_URL must be the API's base URL, without /api/v1",
         )
     if status >= 500:
-        return Check("api_key", FAIL, f"the API answered HTTP {status}", "the Alvin API is unwell; try later")
-    return Check("api_key", OK, f"key accepted (probe answered HTTP {status})")
+        return Check(
+            "api_key", Status.FAIL, f"the API answered HTTP {status}", "the Alvin API is unwell; try later"
+        )
+    return Check("api_key", Status.OK, f"key accepted (probe answered HTTP {status})")
 
 
 def check_spool(settings: Settings) -> List[Check]:
@@ -192,24 +208,24 @@ def check_spool(settings: Settings) -> List[Check]:
         return [
             Check(
                 "spool",
-                FAIL,
+                Status.FAIL,
                 f"cannot write to {settings.spool_dir}: {exc}",
                 "set ALVIN_SPOOL_DIR to a local directory the Airflow user can write",
             )
         ]
     status = Spool(settings.spool_dir, settings.spool_max_bytes).status()
-    checks = [Check("spool", OK, line) for line in describe_status(status)]
+    checks = [Check("spool", Status.OK, line) for line in describe_status(status)]
     if status.dead_letters:
         checks.append(
             Check(
                 "spool",
-                WARN,
+                Status.WARN,
                 f"{status.dead_letters} event(s) were rejected by the API",
                 f"see {os.path.join(settings.spool_dir, 'dead-letter.jsonl')} for the reasons",
             )
         )
     if status.bytes > 0.8 * status.max_bytes:
-        checks.append(Check("spool", WARN, "the spool is over 80% full", "check the API checks above"))
+        checks.append(Check("spool", Status.WARN, "the spool is over 80% full", "check the API checks above"))
     return checks
 
 
@@ -221,18 +237,18 @@ def check_airflow(environ: Mapping[str, str]) -> List[Check]:
     try:
         from importlib.metadata import PackageNotFoundError, version
     except ImportError:  # pragma: no cover - Python < 3.8
-        return [Check("airflow", SKIP, "cannot read package metadata")]
+        return [Check("airflow", Status.SKIP, "cannot read package metadata")]
     try:
         installed = version("apache-airflow")
     except PackageNotFoundError:
-        return [Check("airflow", SKIP, "Airflow is not installed in this Python environment")]
+        return [Check("airflow", Status.SKIP, "Airflow is not installed in this Python environment")]
     try:
         from alvin_integration.producers.airflow import version_compat
         from alvin_integration.producers.airflow.adapters import adapter_name, reporting_gaps
     except Exception as exc:  # Airflow installed but not importable here
-        return [Check("airflow", FAIL, f"apache-airflow {installed} does not import: {exc}")]
-    checks = [Check("airflow", OK, f"apache-airflow {installed}; adapter: {adapter_name()}")]
-    checks += [Check("coverage", WARN, gap) for gap in reporting_gaps()]
+        return [Check("airflow", Status.FAIL, f"apache-airflow {installed} does not import: {exc}")]
+    checks = [Check("airflow", Status.OK, f"apache-airflow {installed}; adapter: {adapter_name()}")]
+    checks += [Check("coverage", Status.WARN, gap) for gap in reporting_gaps()]
     backend = environ.get("AIRFLOW__LINEAGE__BACKEND")
     if backend is None:
         from alvin_integration.config import airflow_config_path
@@ -243,14 +259,14 @@ def check_airflow(environ: Mapping[str, str]) -> List[Check]:
     backend = backend.strip()
     if version_compat.AIRFLOW_V_2_3_PLUS:
         note = "not needed on Airflow 2.3+ (the plugin reports)" + (f"; set to {backend}" if backend else "")
-        checks.append(Check("backend", OK, f"[lineage] backend {note}"))
+        checks.append(Check("backend", Status.OK, f"[lineage] backend {note}"))
     elif backend.startswith(BACKEND_CLASS):
-        checks.append(Check("backend", OK, f"[lineage] backend = {backend}"))
+        checks.append(Check("backend", Status.OK, f"[lineage] backend = {backend}"))
     else:
         checks.append(
             Check(
                 "backend",
-                FAIL,
+                Status.FAIL,
                 f"[lineage] backend is {backend or 'not set'}; Airflow {installed} needs it to report",
                 f"set [lineage] backend = {BACKEND_CLASS} (on Composer: the ...Composer class, as an "
                 "Airflow configuration override)",
@@ -260,11 +276,11 @@ def check_airflow(environ: Mapping[str, str]) -> List[Check]:
 
 
 def _guarded(name: str, run: Callable[[], List[Check]]) -> List[Check]:
-    """A check's lines, or one FAIL line saying what broke: doctor never prints a traceback."""
+    """A check's lines, or one Status.FAIL line saying what broke: doctor never prints a traceback."""
     try:
         return run()
     except Exception as exc:
-        return [Check(name, FAIL, f"the check itself failed: {type(exc).__name__}: {exc}", "")]
+        return [Check(name, Status.FAIL, f"the check itself failed: {type(exc).__name__}: {exc}", "")]
 
 
 def run_doctor(
@@ -287,13 +303,13 @@ def run_doctor(
         ]
         for name, layer in layers:
             checks += _guarded(name, lambda layer=layer: [layer()])  # type: ignore[misc]
-            if checks[-1].status == FAIL:
+            if checks[-1].status == Status.FAIL:
                 break
         checks += _guarded("spool", lambda: check_spool(settings))
     checks += _guarded("airflow", lambda: check_airflow(os.environ if environ is None else environ))
     for check in checks:
         for line in check.lines():
             out(redact_text(line))  # printed, not logged: mask here (a password in ALVIN_URL, say)
-    failed = [c for c in checks if c.status == FAIL]
+    failed = [c for c in checks if c.status == Status.FAIL]
     out(f"doctor: {len(checks) - len(failed)} ok, {len(failed)} failed")
     return 1 if failed else 0

@@ -12,20 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import threading
 import time
 from concurrent.futures import Future
 from typing import Optional, Union
 
-from alvin_integration.client import (
-    DELIVERED,
-    REFUSED,
-    REJECTED,
-    AlvinClient,
-    Delivery,
-    RetryPolicy,
-)
+from alvin_integration.circuit import CircuitBreaker
+from alvin_integration.client import AlvinClient, Delivery, Outcome, RetryPolicy
 from alvin_integration.config import LoadedSettings, Settings, load_settings
 from alvin_integration.logs import get_logger, log_once
 from alvin_integration.model import MetadataBatch, RunEvent
@@ -47,39 +40,6 @@ QUIET_SECONDS = 0.02
 MAX_YIELD_SECONDS = 1.0
 
 
-class CircuitBreaker:
-    """Stops the sender hammering a failing API: open after a failure, longer each time."""
-
-    def __init__(self, base: float = 2.0, cap: float = 300.0) -> None:
-        self.base = base
-        self.cap = cap
-        self.failures = 0
-        self._open_until = 0.0
-
-    def is_open(self) -> bool:
-        """Whether sending should wait."""
-        return time.monotonic() < self._open_until
-
-    def seconds_left(self) -> float:
-        """How long until the next attempt is allowed."""
-        return max(0.0, self._open_until - time.monotonic())
-
-    def success(self) -> None:
-        """Close the circuit."""
-        self.failures = 0
-        self._open_until = 0.0
-
-    def failure(self, at_least: float = 0.0) -> None:
-        """Open the circuit for the next backoff step (or ``at_least``, e.g. a Retry-After)."""
-        step = min(self.cap, self.base * (2 ** min(self.failures, 32)))
-        self.failures += 1
-        self.pause(max(at_least, random.uniform(step / 2, step)))
-
-    def pause(self, seconds: float) -> None:
-        """Open the circuit for ``seconds``."""
-        self._open_until = time.monotonic() + seconds
-
-
 class Emitter:
     """Owns a spool, a client and the sender thread of this process."""
 
@@ -95,7 +55,10 @@ class Emitter:
         self.settings = settings
         self.spool = spool or Spool(settings.spool_dir, settings.spool_max_bytes)
         self.client = client or AlvinClient(
-            settings, RetryPolicy(window=max(20.0, 2 * settings.http_timeout)), host=_host
+            settings,
+            RetryPolicy(window=max(20.0, 2 * settings.http_timeout)),
+            host=_host,
+            sleep=self._wait_unless_stopped,
         )
         self.breaker = breaker or CircuitBreaker()
         self.poll_seconds = poll_seconds
@@ -116,7 +79,13 @@ class Emitter:
         self._last_emit = 0.0
         self._flushing = 0
         self._pool = DaemonPool(self.window, "alvin-delivery")
-        self.client._sleep = self._stop.wait
+
+    def _wait_unless_stopped(self, seconds: float) -> bool:
+        """The client's wait between retries: it ends at once when the sender is stopped.
+
+        Looked up at each call, so that it is this process's stop event after a fork.
+        """
+        return self._stop.wait(seconds)
 
     def after_fork_in_child(self) -> None:
         """Start over in a forked child: no thread, new locks, new session, new segment."""
@@ -151,7 +120,8 @@ class Emitter:
         if self.breaker.is_open():
             return False
         self._ensure_sender()
-        self._flushing += 1
+        with self._count_lock:
+            self._flushing += 1
         self._wake.set()
         deadline = time.monotonic() + timeout
         try:
@@ -162,7 +132,8 @@ class Emitter:
                         return False
                     self._progress.wait(min(remaining, 0.05))
         finally:
-            self._flushing -= 1
+            with self._count_lock:
+                self._flushing -= 1
         return True
 
     def close(self, timeout: float = 5.0) -> None:
@@ -219,7 +190,7 @@ class Emitter:
         finally:
             self._pass_deadline = None
 
-    def _submit(self, record: Record) -> Future[str]:
+    def _submit(self, record: Record) -> Future[Verdict]:
         return self._pool.submit(lambda: self._deliver(record))
 
     def _step_aside_while_emitting(self) -> None:
@@ -232,7 +203,7 @@ class Emitter:
         ):
             self._stop.wait(QUIET_SECONDS)
 
-    def _deliver(self, record: Record) -> str:
+    def _deliver(self, record: Record) -> Verdict:
         self._step_aside_while_emitting()
         if self.breaker.is_open():  # another in-flight delivery just failed: do not pile on
             return Verdict.STOP
@@ -245,14 +216,14 @@ class Emitter:
         self._notify()
         return verdict
 
-    def _judge(self, record: Record, delivery: Delivery) -> str:
-        if delivery.outcome == DELIVERED:
+    def _judge(self, record: Record, delivery: Delivery) -> Verdict:
+        if delivery.outcome == Outcome.DELIVERED:
             self.breaker.success()
             self.delivered += 1
             if self.settings.verbose_log:
                 log.info("alvin-integration delivered %s to %s", record.id, record.path)
             return Verdict.DONE
-        if delivery.outcome == REJECTED:
+        if delivery.outcome == Outcome.REJECTED:
             self.breaker.success()
             self.dead_lettered += 1
             self.spool.dead_letter(record, delivery.status, delivery.detail)
@@ -265,7 +236,7 @@ class Emitter:
                 self.spool.dead_letter_path,
             )
             return Verdict.DONE
-        if delivery.outcome == REFUSED:
+        if delivery.outcome == Outcome.REFUSED:
             self.breaker.pause(REFUSED_PAUSE_SECONDS)
             status = delivery.status or 0
             if status in (401, 403):

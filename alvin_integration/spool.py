@@ -34,6 +34,7 @@ import zlib
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Set, Tuple
 
 from alvin_integration.logs import get_logger
@@ -89,7 +90,7 @@ class Record:
         return json.loads(self.body.decode("utf-8"))
 
 
-class Verdict:
+class Verdict(str, Enum):
     """What a delivery attempt says about a record, as the spool needs to know it."""
 
     DONE = "done"  # accepted, or moved to the dead-letter file: advance past it
@@ -220,7 +221,7 @@ def check_spool_directory(directory: str) -> None:
         )
 
 
-def _settled(future: Future[str], timeout: float) -> str:
+def _settled(future: Future[Verdict], timeout: float) -> Verdict:
     """A delivery's verdict, or STOP if it has not settled within ``timeout`` (or failed)."""
     try:
         return future.result(timeout=timeout)
@@ -462,7 +463,7 @@ class Spool:
 
     def drain(
         self,
-        submit: Callable[[Record], Future[str]],
+        submit: Callable[[Record], Future[Verdict]],
         should_stop: Callable[[], bool],
         window: int = 1,
         result_timeout: float = 300.0,
@@ -517,7 +518,7 @@ class Spool:
         self,
         claimed: _Claimed,
         is_active: bool,
-        submit: Callable[[Record], Future[str]],
+        submit: Callable[[Record], Future[Verdict]],
         should_stop: Callable[[], bool],
         window: int,
         result_timeout: float,
@@ -528,7 +529,7 @@ class Spool:
         if bad:  # said once: the ack moves past them below, so they are not read again
             self.corrupt_records += bad
             log.warning("alvin-integration spool: skipped %d damaged record(s) in %s", bad, claimed.path)
-        in_flight: Deque[Tuple[int, str, Future[str]]] = deque()
+        in_flight: Deque[Tuple[int, str, Future[Verdict]]] = deque()
         stopped = False
         for offset, record in records:
             # Wait for a free slot, and for any earlier record of the same run to be settled.
@@ -565,7 +566,7 @@ class Spool:
         return True
 
     @staticmethod
-    def _settle(claimed: _Claimed, entry: Tuple[int, str, Future[str]], timeout: float) -> bool:
+    def _settle(claimed: _Claimed, entry: Tuple[int, str, Future[Verdict]], timeout: float) -> bool:
         offset, _, future = entry
         if _settled(future, timeout) != Verdict.DONE:
             return False

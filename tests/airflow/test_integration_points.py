@@ -29,6 +29,22 @@ def test_versions_parse_including_composer_builds(text: str, base: tuple, compos
     assert is_composer("2.10.5", environ={"COMPOSER_ENVIRONMENT": "prod"}) is True
 
 
+@pytest.mark.parametrize(
+    ("text", "supported"),
+    [
+        ("1.10.14", False),
+        ("1.10.15", True),
+        ("2.3.4", True),
+        ("3.3.2", True),
+        ("4.0.0", False),
+        ("4.1.0b1", False),
+    ],
+)
+def test_only_versions_with_an_adapter_are_supported(text: str, supported: bool) -> None:
+    assert version_compat.is_supported(text) is supported
+    assert version_compat.AIRFLOW_SUPPORTED  # every matrix row is supported
+
+
 def test_version_facts_match_the_installed_airflow() -> None:
     import airflow
 

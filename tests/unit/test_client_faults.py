@@ -12,15 +12,7 @@ from typing import List
 import pytest
 
 from alvin_integration import __version__
-from alvin_integration.client import (
-    DELIVERED,
-    REFUSED,
-    REJECTED,
-    RETRY_LATER,
-    AlvinClient,
-    RetryPolicy,
-    parse_retry_after,
-)
+from alvin_integration.client import AlvinClient, Outcome, RetryPolicy, parse_retry_after
 from alvin_integration.spool import Record
 from tests.support.events import API_KEY, settings_for
 from tests.support.fault_server import FaultServer, refused_url
@@ -47,7 +39,7 @@ def client_for(url: str, spool_dir: str, sleeps: Sleeps, **extra: str) -> AlvinC
 
 def test_accepted_event_carries_auth_and_identity_headers(fault_server: FaultServer, spool_dir: str) -> None:
     delivery = client_for(fault_server.url, spool_dir, Sleeps()).send(RECORD)
-    assert (delivery.outcome, delivery.attempts) == (DELIVERED, 1)
+    assert (delivery.outcome, delivery.attempts) == (Outcome.DELIVERED, 1)
     headers = fault_server.requests[0]["headers"]
     assert isinstance(headers, dict)
     assert headers["x-api-key"] == API_KEY
@@ -64,7 +56,7 @@ def test_server_errors_are_retried_until_accepted(
     fault_server.queue(f"status:{status}", f"status:{status}", "ok")
     sleeps = Sleeps()
     delivery = client_for(fault_server.url, spool_dir, sleeps).send(RECORD)
-    assert (delivery.outcome, delivery.attempts) == (DELIVERED, 3)
+    assert (delivery.outcome, delivery.attempts) == (Outcome.DELIVERED, 3)
     assert fault_server.keys() == ["evt-1"] * 3  # every retry is the same event id
     assert len(sleeps.waits) == 2 and all(0 <= w <= FAST.max_delay for w in sleeps.waits)
 
@@ -73,14 +65,14 @@ def test_server_errors_are_retried_until_accepted(
 def test_broken_connections_are_retried(fault_server: FaultServer, spool_dir: str, mode: str) -> None:
     fault_server.queue(mode, "ok")
     delivery = client_for(fault_server.url, spool_dir, Sleeps()).send(RECORD)
-    assert (delivery.outcome, delivery.attempts) == (DELIVERED, 2)
+    assert (delivery.outcome, delivery.attempts) == (Outcome.DELIVERED, 2)
 
 
 def test_a_failing_api_is_given_up_at_the_overall_deadline(fault_server: FaultServer, spool_dir: str) -> None:
     fault_server.default = "status:503"
     started = time.monotonic()
     delivery = client_for(fault_server.url, spool_dir, Sleeps()).send(RECORD, deadline=time.monotonic() + 0.5)
-    assert delivery.outcome == RETRY_LATER and delivery.status == 503
+    assert delivery.outcome == Outcome.RETRY_LATER and delivery.status == 503
     assert delivery.attempts > 1
     assert time.monotonic() - started < FAST.window  # bounded by the deadline, not the policy
 
@@ -89,14 +81,14 @@ def test_retry_after_seconds_is_honoured(fault_server: FaultServer, spool_dir: s
     fault_server.queue("retry_after:2", "ok")
     sleeps = Sleeps()
     delivery = client_for(fault_server.url, spool_dir, sleeps).send(RECORD)
-    assert delivery.outcome == DELIVERED and sleeps.waits == [2.0]
+    assert delivery.outcome == Outcome.DELIVERED and sleeps.waits == [2.0]
 
 
 def test_retry_after_http_date_is_honoured(fault_server: FaultServer, spool_dir: str) -> None:
     when = email.utils.formatdate(time.time() + 2, usegmt=True)
     fault_server.queue(f"retry_after:{when}", "ok")
     sleeps = Sleeps()
-    assert client_for(fault_server.url, spool_dir, sleeps).send(RECORD).outcome == DELIVERED
+    assert client_for(fault_server.url, spool_dir, sleeps).send(RECORD).outcome == Outcome.DELIVERED
     assert len(sleeps.waits) == 1 and 0 < sleeps.waits[0] <= 2.0
 
 
@@ -106,14 +98,21 @@ def test_a_huge_retry_after_is_capped_and_handed_to_the_sender(
     fault_server.queue("retry_after:3600")
     sleeps = Sleeps()
     delivery = client_for(fault_server.url, spool_dir, sleeps).send(RECORD)
-    assert delivery.outcome == RETRY_LATER and delivery.status == 429
+    assert delivery.outcome == Outcome.RETRY_LATER and delivery.status == 429
     assert delivery.retry_after == FAST.max_retry_after  # capped, and the client did not sleep it
     assert sleeps.waits == []
 
 
 @pytest.mark.parametrize(
     ("status", "outcome"),
-    [(400, REJECTED), (413, REJECTED), (422, REJECTED), (401, REFUSED), (403, REFUSED), (404, REFUSED)],
+    [
+        (400, Outcome.REJECTED),
+        (413, Outcome.REJECTED),
+        (422, Outcome.REJECTED),
+        (401, Outcome.REFUSED),
+        (403, Outcome.REFUSED),
+        (404, Outcome.REFUSED),
+    ],
 )
 def test_client_errors_are_not_retried(
     fault_server: FaultServer, spool_dir: str, status: int, outcome: str
@@ -127,13 +126,13 @@ def test_a_hung_api_is_bounded_by_the_read_timeout(fault_server: FaultServer, sp
     fault_server.default = "hang"
     client = client_for(fault_server.url, spool_dir, Sleeps(), ALVIN_HTTP_TIMEOUT="0.3")
     delivery = client.send(RECORD, deadline=time.monotonic() + 1.0)
-    assert delivery.outcome == RETRY_LATER
+    assert delivery.outcome == Outcome.RETRY_LATER
     assert "Timeout" in delivery.detail or "timed out" in delivery.detail
 
 
 def test_connection_refused_is_retry_later(spool_dir: str) -> None:
     delivery = client_for(refused_url(), spool_dir, Sleeps()).send(RECORD, deadline=time.monotonic() + 0.3)
-    assert delivery.outcome == RETRY_LATER and "ConnectionError" in delivery.detail
+    assert delivery.outcome == Outcome.RETRY_LATER and "ConnectionError" in delivery.detail
 
 
 def test_parse_retry_after() -> None:
@@ -148,7 +147,7 @@ def test_a_dripping_answer_is_cut_at_the_deadline(fault_server: FaultServer, spo
     fault_server.default = "drip"
     client = client_for(fault_server.url, spool_dir, Sleeps(), ALVIN_HTTP_TIMEOUT="60")
     delivery = client.send(RECORD, deadline=time.monotonic() + 2.5)
-    assert delivery.outcome == RETRY_LATER and "no complete answer within" in delivery.detail
+    assert delivery.outcome == Outcome.RETRY_LATER and "no complete answer within" in delivery.detail
 
 
 def test_a_huge_answer_is_not_read_into_memory(fault_server: FaultServer, spool_dir: str) -> None:
@@ -161,16 +160,16 @@ client = client_for({fault_server.url!r}, {spool_dir!r}, Sleeps())
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 delivery = client.send(RECORD, deadline=time.monotonic() + 30)
 grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-print(delivery.outcome, delivery.status, len(delivery.detail), grown_mb)
+print(delivery.outcome.value, delivery.status, len(delivery.detail), grown_mb)
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     outcome, status, detail_length, grown_mb = result.stdout.split()
-    assert (outcome, status) == (REJECTED, "400"), result.stderr
+    assert (outcome, status) == (Outcome.REJECTED, "400"), result.stderr
     assert int(detail_length) <= 300 and float(grown_mb) < 32  # the 150 MB stayed on the wire
 
 
 def test_a_redirect_is_reported_as_one_with_where_to(fault_server: FaultServer, spool_dir: str) -> None:
     fault_server.default = "redirect:https://api.example/v2/lineage"
     delivery = client_for(fault_server.url, spool_dir, Sleeps()).send(RECORD)
-    assert delivery.outcome == REFUSED and delivery.status == 301
+    assert delivery.outcome == Outcome.REFUSED and delivery.status == 301
     assert "redirected to https://api.example/v2/lineage" in delivery.detail

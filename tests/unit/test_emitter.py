@@ -12,8 +12,9 @@ from typing import Iterator
 import pytest
 
 from alvin_integration import emitter as emitter_module
+from alvin_integration.circuit import CircuitBreaker
 from alvin_integration.client import AlvinClient, RetryPolicy
-from alvin_integration.emitter import CircuitBreaker, Emitter
+from alvin_integration.emitter import Emitter
 from alvin_integration.mock_backend.server import MockAlvinServer, make_server, start_in_thread
 from alvin_integration.model import COMPLETE, START
 from tests.support.events import API_KEY, settings_for, task_event

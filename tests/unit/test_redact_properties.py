@@ -105,7 +105,7 @@ def test_a_planted_secret_reaches_no_log_spool_dead_letter_or_doctor_line(
     import os
     from pathlib import Path
 
-    from alvin_integration.doctor import Check
+    from alvin_integration.doctor import Check, Status
     from alvin_integration.emitter import Emitter
     from alvin_integration.logs import get_logger
     from alvin_integration.redact import redact_text
@@ -123,7 +123,9 @@ def test_a_planted_secret_reaches_no_log_spool_dead_letter_or_doctor_line(
         emitter.spool.dead_letter(Record("dl-1", "/api/v1/lineage", b'{"x":1}'), 400, f"rejected: {text}")
     finally:
         emitter.close(timeout=1)
-    doctor_lines = [redact_text(line) for line in Check("tcp", "FAIL", f"cannot connect: {text}").lines()]
+    doctor_lines = [
+        redact_text(line) for line in Check("tcp", Status.FAIL, f"cannot connect: {text}").lines()
+    ]
     places = {"log": caplog.text, "doctor": "\n".join(doctor_lines)}
     for root, _, files in os.walk(spool_dir):
         for name in files:

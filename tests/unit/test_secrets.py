@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from alvin_integration.circuit import CircuitBreaker
 from alvin_integration.client import AlvinClient, RetryPolicy
-from alvin_integration.emitter import CircuitBreaker, Emitter
+from alvin_integration.emitter import Emitter
 from alvin_integration.model import ErrorMessageRunFacet, SQLJobFacet
 from tests.support.events import settings_for, task_event
 from tests.support.fault_server import FaultServer

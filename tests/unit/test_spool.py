@@ -22,9 +22,9 @@ def record(i: int, size: int = 0) -> Record:
     return Record(id=f"id-{i}", path="/api/v1/lineage", body=b'{"i":%d,"pad":"%s"}' % (i, b"x" * size))
 
 
-def collector(received: List[str], stop_after: int = -1) -> Callable[[Record], Future[str]]:
-    def submit(rec: Record) -> Future[str]:
-        future: Future[str] = Future()
+def collector(received: List[str], stop_after: int = -1) -> Callable[[Record], Future[Verdict]]:
+    def submit(rec: Record) -> Future[Verdict]:
+        future: Future[Verdict] = Future()
         if stop_after >= 0 and len(received) >= stop_after:
             future.set_result(Verdict.STOP)
         else:

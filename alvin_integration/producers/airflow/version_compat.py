@@ -47,6 +47,19 @@ AIRFLOW_V_2_10_PLUS = _BASE >= (2, 10, 0)  # try_number fixed per try; failed li
 AIRFLOW_V_3_0_PLUS = _BASE >= (3, 0, 0)  # task SDK; no lineage backend
 AIRFLOW_V_3_1_PLUS = _BASE >= (3, 1, 0)
 
+# The versions an adapter exists for. Outside them nothing is reported (a guess could misreport).
+SUPPORTED_RANGE = ((1, 10, 15), (4, 0, 0))  # from, up to (not including)
+SUPPORTED_TEXT = "1.10.15 to 3.x"
+
+
+def is_supported(version_text: str) -> bool:
+    """Whether an adapter exists for this Airflow version (``SUPPORTED_RANGE``)."""
+    base = parse_airflow_version(version_text)[1]
+    return SUPPORTED_RANGE[0] <= base < SUPPORTED_RANGE[1]
+
+
+AIRFLOW_SUPPORTED = is_supported(AIRFLOW_VERSION_TEXT)
+
 COMPOSER_ENV_VARS = ("COMPOSER_ENVIRONMENT", "COMPOSER_VERSION", "COMPOSER_LOCATION", "GCP_PROJECT")
 
 

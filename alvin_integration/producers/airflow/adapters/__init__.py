@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, List, Optional, Tuple
+
+from alvin_integration.logs import log_once
 
 
 def listeners() -> List[Any]:
     """The listener objects for this Airflow; where it has none (1.10 to 2.2), install the wrappers."""
     from alvin_integration.producers.airflow import version_compat
 
+    if not version_compat.AIRFLOW_SUPPORTED:  # no adapter was written for it: report nothing
+        log_once(
+            "unsupported-airflow",
+            logging.WARNING,
+            "alvin-integration supports Airflow %s; this is Airflow %s, so nothing is reported "
+            "(tasks run as usual); upgrade alvin-integration",
+            version_compat.SUPPORTED_TEXT,
+            version_compat.AIRFLOW_VERSION_TEXT,
+        )
+        return []
     if version_compat.AIRFLOW_V_3_0_PLUS:
         from alvin_integration.producers.airflow.adapters import airflow3
 
@@ -28,7 +41,9 @@ def adapter_name() -> str:
     """A short name of the adapter in use, for doctor and logs."""
     from alvin_integration.producers.airflow import version_compat
 
-    if version_compat.AIRFLOW_V_3_0_PLUS:
+    if not version_compat.AIRFLOW_SUPPORTED:
+        name = f"none (Airflow {version_compat.SUPPORTED_TEXT} only)"
+    elif version_compat.AIRFLOW_V_3_0_PLUS:
         name = "airflow3 (task-SDK listener plugin)"
     elif version_compat.AIRFLOW_V_2_3_PLUS:
         name = "airflow2 (listener plugin)"

@@ -42,6 +42,8 @@ class AlvinAirflowLineageBackend(_Base):  # type: ignore[misc,valid-type]
         context: Optional[dict] = None,  # type: ignore[type-arg]
     ) -> None:
         """Called by Airflow after a successful ``execute`` (on the class in 1.10)."""
+        if not version_compat.AIRFLOW_SUPPORTED:
+            return  # the plugin has said so once; nothing is reported
         if version_compat.AIRFLOW_V_2_3_PLUS:
             log_once(
                 "backend-not-needed",
