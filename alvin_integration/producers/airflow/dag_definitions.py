@@ -95,7 +95,7 @@ def _sync(entities: List[Entity], force: bool = False) -> Optional[SyncResult]:
 
 def report_definition(dag: Any) -> None:
     """Spool a running DAG's definition if its structure changed (called at each DAG-run start)."""
-    if dag is None:
+    if dag is None or get_emitter() is None:
         return
     entity = dag_entity(dag)
     if _seen.get(str(entity["name"])) != structure_hash(entity):

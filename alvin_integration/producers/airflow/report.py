@@ -8,7 +8,6 @@ from typing import Any, List, Optional
 from alvin_integration.emitter import Emitter, flush, get_emitter
 from alvin_integration.model import COMPLETE, FAIL, START, Dataset
 from alvin_integration.producers.airflow import version_compat
-from alvin_integration.producers.airflow.dag_definitions import report_definition
 from alvin_integration.producers.airflow.extract import (
     Host,
     dag_run_event,
@@ -58,8 +57,6 @@ def report_dag_run(event_type: str, dag_run: Any, msg: Optional[str] = None) -> 
     if emitter is None:
         return
     emitter.emit(dag_run_event(event_type, dag_run, host_of(emitter), msg))
-    if event_type == START:
-        report_definition(getattr(dag_run, "dag", None))
 
 
 __all__ = ["COMPLETE", "FAIL", "START", "report_dag_run", "report_task"]

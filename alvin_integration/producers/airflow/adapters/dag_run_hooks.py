@@ -11,13 +11,15 @@ from typing import Any, Optional
 from airflow.listeners import hookimpl
 
 from alvin_integration.guard import call_guarded
+from alvin_integration.producers.airflow.dag_definitions import report_definition
 from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_dag_run
 
 
 @hookimpl
 def on_dag_run_running(dag_run: Any, msg: Optional[str]) -> None:
-    """A DAG run started."""
+    """A DAG run started; its DAG's definition is sent too if its structure changed."""
     call_guarded("reporting a DAG run start", report_dag_run, START, dag_run)
+    call_guarded("sending a DAG definition", report_definition, getattr(dag_run, "dag", None))
 
 
 @hookimpl

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from typing import Any, Dict, List, Optional
 
 from alvin_integration.producers.airflow.adapters.tries import current_try
+from alvin_integration.producers.airflow.dag_definitions import report_definition
 from alvin_integration.producers.airflow.extract import datasets, state_name
 from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_dag_run, report_task
 from alvin_integration.producers.airflow.wrap import wrap_after
@@ -79,6 +80,8 @@ def _after_update_state(result: Any, dag_run: Any, *args: Any, **kwargs: Any) ->
     event = {"running": START, "success": COMPLETE, "failed": FAIL}.get(state or "")
     if event and _once.first(f"dagrun|{dag_run.dag_id}|{dag_run.run_id}|{event}"):
         report_dag_run(event, dag_run, None if event != FAIL else "DAG run failed")
+        if event == START:  # and the DAG's definition, if its structure changed
+            report_definition(getattr(dag_run, "dag", None))
 
 
 def install_wrappers() -> None:
