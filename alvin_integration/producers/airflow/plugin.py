@@ -22,7 +22,7 @@ def _listeners() -> List[Any]:
     return listeners()
 
 
-class AlvinPlugin(AirflowPlugin):
+class AlvinPlugin(AirflowPlugin):  # type: ignore[misc]  # Airflow is untyped here (not installed for mypy)
     """Reports every task try and DAG run to Alvin."""
 
     name = "alvin_integration"
