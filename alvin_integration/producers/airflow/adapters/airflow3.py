@@ -20,35 +20,41 @@ from alvin_integration.producers.airflow.extract import state_name
 from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_task
 
 
+def _started(ti: Any) -> None:
+    report_task(START, ti, ti.try_number, "running")
+
+
+def _succeeded(ti: Any) -> None:
+    report_task(COMPLETE, ti, ti.try_number, state_name(ti.state) or "success")
+
+
+def _skipped(ti: Any) -> None:
+    report_task(COMPLETE, ti, ti.try_number, "skipped")
+
+
 def _failed(ti: Any, error: Any) -> None:
     exc = error if isinstance(error, BaseException) else None
     text = None if exc is not None else (str(error) if error else None)
     report_task(FAIL, ti, ti.try_number, state_name(ti.state) or "failed", exc, text)
 
 
+# Each hook reads nothing itself: everything happens inside the guard.
 @hookimpl
 def on_task_instance_running(previous_state: Any, task_instance: Any) -> None:
     """A task try starts."""
-    call_guarded(
-        "reporting a task start", report_task, START, task_instance, task_instance.try_number, "running"
-    )
+    call_guarded("reporting a task start", _started, task_instance)
 
 
 @hookimpl
 def on_task_instance_success(previous_state: Any, task_instance: Any) -> None:
     """A task try succeeded."""
-    state = state_name(task_instance.state) or "success"
-    call_guarded(
-        "reporting a task success", report_task, COMPLETE, task_instance, task_instance.try_number, state
-    )
+    call_guarded("reporting a task success", _succeeded, task_instance)
 
 
 @hookimpl
 def on_task_instance_skipped(previous_state: Any, task_instance: Any) -> None:
     """A task skipped itself."""
-    call_guarded(
-        "reporting a skipped task", report_task, COMPLETE, task_instance, task_instance.try_number, "skipped"
-    )
+    call_guarded("reporting a skipped task", _skipped, task_instance)
 
 
 @hookimpl
