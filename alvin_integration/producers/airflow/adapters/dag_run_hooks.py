@@ -15,11 +15,15 @@ from alvin_integration.producers.airflow.dag_definitions import report_definitio
 from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_dag_run
 
 
+def _send_definition(dag_run: Any) -> None:
+    report_definition(getattr(dag_run, "dag", None))  # a detached run's property may raise
+
+
 @hookimpl
 def on_dag_run_running(dag_run: Any, msg: Optional[str]) -> None:
     """A DAG run started; its DAG's definition is sent too if its structure changed."""
     call_guarded("reporting a DAG run start", report_dag_run, START, dag_run)
-    call_guarded("sending a DAG definition", report_definition, getattr(dag_run, "dag", None))
+    call_guarded("sending a DAG definition", _send_definition, dag_run)
 
 
 @hookimpl
