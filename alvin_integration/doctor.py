@@ -22,7 +22,7 @@ from alvin_integration.client import AlvinClient
 from alvin_integration.config import LoadedSettings, Settings, load_settings
 from alvin_integration.emitter import LINEAGE_PATH
 from alvin_integration.redact import redact_text
-from alvin_integration.spool import Spool, describe_status
+from alvin_integration.spool import Spool, SpoolUnusable, check_spool_directory, describe_status
 
 
 class Status(str, Enum):
@@ -201,7 +201,12 @@ def check_api_key(client: AlvinClient, timeout: float) -> Check:
 def check_spool(settings: Settings) -> List[Check]:
     """Is the spool writable, and what waits in it?"""
     try:
-        os.makedirs(settings.spool_dir, exist_ok=True)
+        check_spool_directory(settings.spool_dir)  # created 0700, or ours
+    except SpoolUnusable as exc:
+        return [
+            Check("spool", Status.FAIL, str(exc), "set ALVIN_SPOOL_DIR to a directory of the Airflow user")
+        ]
+    try:
         with tempfile.NamedTemporaryFile(dir=settings.spool_dir, prefix=".doctor-"):
             pass
     except OSError as exc:

@@ -134,3 +134,8 @@ def test_the_spool_directory_is_private_and_must_be_ours(tmp_path: Path) -> None
     os.chown(foreign, 65534, 65534)
     with pytest.raises(SpoolUnusable, match=r"belongs to another user.*ALVIN_SPOOL_DIR"):
         Spool(str(foreign), 1024 * 1024).append(record(1))
+    from alvin_integration.doctor import check_spool
+    from tests.support.events import settings_for
+
+    (check,) = check_spool(settings_for("http://127.0.0.1:9", str(foreign)))
+    assert check.status == "FAIL" and "belongs to another user" in check.detail
