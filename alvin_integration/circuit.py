@@ -1,9 +1,12 @@
-"""When to stop sending to a failing API, and for how long (one process's view; see the sender)."""
+"""When to stop sending to a failing API, and for how long: this process's view, and the machine's."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import time
+from typing import Dict
 
 
 class CircuitBreaker:
@@ -37,3 +40,80 @@ class CircuitBreaker:
     def pause(self, seconds: float) -> None:
         """Open the circuit for ``seconds``."""
         self._open_until = time.monotonic() + seconds
+
+
+class SharedHealth:
+    """The API's health as every process of this machine sees it: a small file in the spool.
+
+    When one process sees the API fail, a finishing task in any other process does not wait for
+    it. The file is written atomically (a temporary file, then a rename); a file that is corrupt,
+    from the future, stale or that claims an outage beyond ``MAX_DOWN_SECONDS`` is ignored,
+    never trusted blindly. Nothing here raises: health is advice, never a reason to fail.
+    """
+
+    FILE = "api-health.json"
+    MAX_DOWN_SECONDS = 300.0  # what a breaker may open for (CircuitBreaker.cap)
+    STALE_SECONDS = 3600.0  # a latency older than this says nothing about the API now
+    LATENCY_EVERY_SECONDS = 5.0  # how often a healthy process rewrites its latency
+
+    def __init__(self, directory: str) -> None:
+        self.path = os.path.join(directory, self.FILE)
+        self._latency_written = 0.0
+
+    def read(self) -> Dict[str, float]:
+        """The state (``down_until``, ``latency``) if the file can be trusted, else nothing."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            try:
+                raw = os.read(fd, 4096)
+            finally:
+                os.close(fd)
+            state = json.loads(raw.decode("utf-8"))
+            now = time.time()
+            updated = float(state["updated"])
+            if not (now - self.STALE_SECONDS <= updated <= now + 60.0):
+                return {}
+            down_until = float(state.get("down_until", 0.0))
+            latency = float(state.get("latency", 0.0))
+            if not (0.0 <= down_until - updated <= self.MAX_DOWN_SECONDS) and down_until != 0.0:
+                return {}
+            if not (0.0 <= latency <= 600.0):
+                return {}
+            return {"down_until": down_until, "latency": latency}
+        except Exception:  # missing, a link, not JSON, odd values: no advice
+            return {}
+
+    def down_for(self) -> float:
+        """Seconds until the API may be tried again, as some process of this machine saw it."""
+        return max(0.0, self.read().get("down_until", 0.0) - time.time())
+
+    def mark_down(self, seconds: float) -> None:
+        """The API failed: tell every process not to wait for it for ``seconds``."""
+        now = time.time()
+        self._write({"updated": now, "down_until": now + min(max(seconds, 1.0), self.MAX_DOWN_SECONDS)})
+
+    def mark_up(self, latency: float) -> None:
+        """A delivery succeeded in ``latency`` seconds (written when it changes what others know)."""
+        now = time.monotonic()
+        if (
+            self.read().get("down_until", 0.0) == 0.0
+            and now - self._latency_written < self.LATENCY_EVERY_SECONDS
+        ):
+            return
+        self._latency_written = now
+        self._write({"updated": time.time(), "down_until": 0.0, "latency": latency})
+
+    def _write(self, state: Dict[str, float]) -> None:
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            try:
+                os.write(fd, json.dumps(state).encode("utf-8"))
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

@@ -151,11 +151,14 @@ class AlvinClient:
         policy: Optional[RetryPolicy] = None,
         host: str = "",
         sleep: Optional[Callable[[float], Any]] = None,
+        on_failed_attempt: Optional[Callable[[Delivery], None]] = None,
     ) -> None:
         self.settings = settings
         self.policy = policy or RetryPolicy()
         self.host = host
-        self._sleep = sleep or time.sleep
+        self._sleep = sleep or time.sleep  # returning True means "stop retrying" (the sender stops)
+        # told of every failed attempt at once, while the retries go on (a failure is news)
+        self._on_failed_attempt = on_failed_attempt
         self._local = threading.local()
 
     def reset(self) -> None:
@@ -215,12 +218,13 @@ class AlvinClient:
             delivery = self._attempt(record, data, deadline)
             if delivery.outcome != Outcome.RETRY_LATER:
                 return Delivery(delivery.outcome, delivery.status, delivery.detail, None, attempt)
+            if self._on_failed_attempt is not None:
+                self._on_failed_attempt(delivery)
             wait = self.policy.backoff(attempt - 1)
             if delivery.retry_after is not None:
                 wait = min(delivery.retry_after, self.policy.max_retry_after)
-            if time.monotonic() + wait >= deadline:
+            if time.monotonic() + wait >= deadline or self._sleep(wait) is True:  # True: stopped
                 return Delivery(Outcome.RETRY_LATER, delivery.status, delivery.detail, wait, attempt)
-            self._sleep(wait)
 
     def _attempt(self, record: Record, data: bytes, deadline: float) -> Delivery:
         remaining = deadline - time.monotonic()

@@ -17,7 +17,7 @@ import time
 from concurrent.futures import Future
 from typing import Optional, Union
 
-from alvin_integration.circuit import CircuitBreaker
+from alvin_integration.circuit import CircuitBreaker, SharedHealth
 from alvin_integration.client import AlvinClient, Delivery, Outcome, RetryPolicy
 from alvin_integration.config import LoadedSettings, Settings, load_settings
 from alvin_integration.logs import get_logger, log_once
@@ -38,6 +38,10 @@ DELIVERY_WINDOW = 4
 # the GIL with the task); it waits for this much quiet, but never longer than MAX_YIELD_SECONDS.
 QUIET_SECONDS = 0.02
 MAX_YIELD_SECONDS = 1.0
+# A finishing task waits at most this multiple of the API's recent delivery latency (shared by
+# the machine's processes), and never less than the floor; ALVIN_FLUSH_TIMEOUT is the ceiling.
+FLUSH_LATENCY_FACTOR = 10.0
+FLUSH_FLOOR_SECONDS = 1.0
 
 
 class Emitter:
@@ -59,7 +63,9 @@ class Emitter:
             RetryPolicy(window=max(20.0, 2 * settings.http_timeout)),
             host=_host,
             sleep=self._wait_unless_stopped,
+            on_failed_attempt=self._attempt_failed,
         )
+        self.health = SharedHealth(settings.spool_dir)
         self.breaker = breaker or CircuitBreaker()
         self.poll_seconds = poll_seconds
         self.window = window
@@ -78,6 +84,7 @@ class Emitter:
         self._pass_deadline: Optional[float] = None
         self._last_emit = 0.0
         self._flushing = 0
+        self._trouble = False  # an attempt failed and none succeeded since: flush does not wait
         self._pool = DaemonPool(self.window, "alvin-delivery")
 
     def _wait_unless_stopped(self, seconds: float) -> bool:
@@ -117,24 +124,40 @@ class Emitter:
             self.after_fork_in_child()
         if not self.spool.own_pending():
             return True
-        if self.breaker.is_open():
+        if self._api_known_down():  # known here or by another process: do not wait for it
             return False
         self._ensure_sender()
         with self._count_lock:
             self._flushing += 1
         self._wake.set()
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + self._flush_budget(timeout)
         try:
             with self._progress:
                 while self.spool.own_pending():
                     remaining = deadline - time.monotonic()
-                    if remaining <= 0 or self.breaker.is_open():
+                    if remaining <= 0 or self.breaker.is_open() or self._trouble:
                         return False
                     self._progress.wait(min(remaining, 0.05))
         finally:
             with self._count_lock:
                 self._flushing -= 1
         return True
+
+    def _api_known_down(self) -> bool:
+        return self.breaker.is_open() or self._trouble or self.health.down_for() > 0
+
+    def _flush_budget(self, timeout: float) -> float:
+        """At most what a healthy API needs: a multiple of its recent latency, with a floor."""
+        latency = self.health.read().get("latency")
+        if not latency:
+            return timeout  # nothing known yet: the whole timeout
+        return min(timeout, max(FLUSH_FLOOR_SECONDS, FLUSH_LATENCY_FACTOR * latency))
+
+    def _attempt_failed(self, delivery: Delivery) -> None:
+        """An attempt failed (retries go on): waiting flushes here and elsewhere stop at once."""
+        self._trouble = True
+        self.health.mark_down(max(self.breaker.base, delivery.retry_after or 0.0))
+        self._notify()
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the sender thread (tests and tools; task processes simply exit)."""
@@ -160,6 +183,9 @@ class Emitter:
         while not self._stop.is_set():
             done_before = self.delivered + self.dead_lettered
             try:
+                down = self.health.down_for()  # another process saw it fail: do not pile on
+                if down > 0 and not self.breaker.is_open():
+                    self.breaker.pause(down)
                 if self.breaker.is_open():
                     self._stop.wait(min(self.breaker.seconds_left(), self.poll_seconds))
                     continue
@@ -210,7 +236,11 @@ class Emitter:
         deadline = time.monotonic() + self.client.policy.window
         if self._pass_deadline is not None:
             deadline = min(deadline, self._pass_deadline)
+        started = time.monotonic()
         delivery = self.client.send(record, deadline)
+        if delivery.outcome == Outcome.DELIVERED:
+            self._trouble = False
+            self.health.mark_up(time.monotonic() - started)
         with self._count_lock:
             verdict = self._judge(record, delivery)
         self._notify()
@@ -257,6 +287,8 @@ class Emitter:
             )
             return Verdict.STOP
         self.breaker.failure(delivery.retry_after or 0.0)
+        self._trouble = True
+        self.health.mark_down(self.breaker.seconds_left())
         log_once(
             "api-unavailable",
             logging.WARNING,

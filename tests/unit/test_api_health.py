@@ -1,0 +1,94 @@
+"""API health shared by the processes of a machine: a finishing task never waits for an API known down."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import List
+
+from alvin_integration.circuit import SharedHealth
+from alvin_integration.client import RetryPolicy
+from alvin_integration.emitter import Emitter
+from tests.support.events import settings_for, task_event
+from tests.support.fault_server import FaultServer, refused_url
+
+HANG_GUARD = 120.0  # only against a hang: the old behaviour waited 600 s here
+
+
+def flush_in_thread(emitter: Emitter, timeout: float) -> List[bool]:
+    """Run ``flush(timeout)``; returns [result] once it returned (empty if it hung)."""
+    result: List[bool] = []
+    thread = threading.Thread(target=lambda: result.append(emitter.flush(timeout)), daemon=True)
+    thread.start()
+    thread.join(HANG_GUARD)
+    return result
+
+
+def test_the_health_file_round_trips_and_bad_files_are_ignored(tmp_path: Path) -> None:
+    health = SharedHealth(str(tmp_path))
+    assert health.read() == {} and health.down_for() == 0
+    health.mark_down(30)
+    assert 25 < health.down_for() <= 30
+    health.mark_up(0.02)
+    assert health.down_for() == 0 and health.read()["latency"] == 0.02
+    now = time.time()
+    for bad in (
+        b"not json",
+        json.dumps({"updated": now + 3600, "down_until": now + 3700}).encode(),  # from the future
+        json.dumps({"updated": now - 7200, "down_until": now + 10}).encode(),  # stale
+        json.dumps({"updated": now, "down_until": now + 86400}).encode(),  # an outage beyond the cap
+        json.dumps({"updated": now, "down_until": "soon"}).encode(),
+    ):
+        Path(health.path).write_bytes(bad)
+        assert health.read() == {} and health.down_for() == 0, bad
+    os.unlink(health.path)
+    target = tmp_path / "elsewhere.json"
+    target.write_text(json.dumps({"updated": now, "down_until": now + 60}))
+    os.symlink(target, health.path)
+    assert health.down_for() == 0  # a link is never followed
+
+
+def test_the_first_failed_attempt_ends_a_waiting_flush(spool_dir: str) -> None:
+    emitter = Emitter(settings_for(refused_url(), spool_dir))
+    emitter.client.policy = RetryPolicy(base_delay=5.0, max_delay=5.0, window=600.0)  # retries go on
+    try:
+        emitter.emit(task_event(1))
+        assert flush_in_thread(emitter, 600.0) == [False]  # not after the 600 s retry window
+        assert emitter.health.down_for() > 0  # and every other process knows
+    finally:
+        emitter.close(timeout=1)
+
+
+def test_another_process_does_not_wait_for_an_api_known_down(spool_dir: str) -> None:
+    hung = FaultServer(default="hang")
+    os.makedirs(spool_dir)
+    SharedHealth(spool_dir).mark_down(60)  # as another process of this machine left it
+    emitter = Emitter(settings_for(hung.url, spool_dir))
+    try:
+        emitter.emit(task_event(1))
+        assert flush_in_thread(emitter, 600.0) == [False]
+        time.sleep(0.3)
+        assert hung.requests == []  # its sender waits too, instead of piling on
+    finally:
+        emitter.close(timeout=1)
+        hung.close()
+
+
+def test_when_the_outage_is_over_events_flow_and_the_machine_learns_it(spool_dir: str) -> None:
+    server = FaultServer(default="ok")
+    health = SharedHealth(spool_dir)
+    os.makedirs(spool_dir, exist_ok=True)
+    now = time.time()
+    Path(health.path).write_text(json.dumps({"updated": now - 5, "down_until": now - 1}))  # just over
+    emitter = Emitter(settings_for(server.url, spool_dir))
+    try:
+        emitter.emit(task_event(1))
+        assert flush_in_thread(emitter, 60.0) == [True]
+        assert len(server.requests) == 1
+        assert health.down_for() == 0 and health.read()["latency"] > 0
+    finally:
+        emitter.close(timeout=1)
+        server.close()
