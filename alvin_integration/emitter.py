@@ -42,6 +42,9 @@ MAX_YIELD_SECONDS = 1.0
 # the machine's processes), and never less than the floor; ALVIN_FLUSH_TIMEOUT is the ceiling.
 FLUSH_LATENCY_FACTOR = 10.0
 FLUSH_FLOOR_SECONDS = 1.0
+# A flush that ran out of time with its events unanswered tells the machine's other processes
+# not to wait for the API for this long (a hung API never fails an attempt within a task's life).
+UNANSWERED_DOWN_SECONDS = 30.0
 
 
 class Emitter:
@@ -135,7 +138,10 @@ class Emitter:
             with self._progress:
                 while self.spool.own_pending():
                     remaining = deadline - time.monotonic()
-                    if remaining <= 0 or self.breaker.is_open() or self._trouble:
+                    if remaining <= 0:  # no answer in time (a hung API answers never): say so
+                        self.health.mark_down(UNANSWERED_DOWN_SECONDS)
+                        return False
+                    if self.breaker.is_open() or self._trouble:
                         return False
                     self._progress.wait(min(remaining, 0.05))
         finally:

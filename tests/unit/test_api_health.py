@@ -92,3 +92,15 @@ def test_when_the_outage_is_over_events_flow_and_the_machine_learns_it(spool_dir
     finally:
         emitter.close(timeout=1)
         server.close()
+
+
+def test_a_flush_left_unanswered_tells_the_other_processes(spool_dir: str) -> None:
+    hung = FaultServer(default="hang")  # accepts, never answers: no attempt fails in time
+    first = Emitter(settings_for(hung.url, spool_dir))
+    try:
+        first.emit(task_event(1))
+        assert first.flush(0.5) is False
+        assert first.health.down_for() > 0  # the next task process will not wait
+    finally:
+        first.close(timeout=1)
+        hung.close()
