@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import configparser
 import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
@@ -149,11 +148,23 @@ def airflow_home(environ: Mapping[str, str]) -> str:
     return os.path.expanduser(environ.get("AIRFLOW_HOME") or "~/airflow")
 
 
+# A host whose $AIRFLOW_HOME cannot hold the spool names another default here (Cloud Composer's is
+# a GCS FUSE mount: producers/airflow/composer.py). The core itself knows no host.
+_spool_defaults: List[Callable[[Mapping[str, str]], Optional[str]]] = []
+
+
+def register_spool_default(default: Callable[[Mapping[str, str]], Optional[str]]) -> None:
+    """Let a host name the default spool directory (``default`` returns None where it has no say)."""
+    if default not in _spool_defaults:
+        _spool_defaults.append(default)
+
+
 def default_spool_dir(environ: Mapping[str, str]) -> str:
-    """``$AIRFLOW_HOME/alvin/spool``; on Cloud Composer a local directory instead, because its
-    ``$AIRFLOW_HOME`` is a GCS FUSE mount, where file locks (which the spool relies on) do not work."""
-    if environ.get("COMPOSER_ENVIRONMENT"):
-        return os.path.join(tempfile.gettempdir(), "alvin", "spool")
+    """What a registered host default says, else ``$AIRFLOW_HOME/alvin/spool``."""
+    for default in _spool_defaults:
+        path = default(environ)
+        if path:
+            return path
     return os.path.join(airflow_home(environ), "alvin", "spool")
 
 

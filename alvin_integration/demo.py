@@ -15,25 +15,12 @@ from typing import Callable, Dict, List
 
 from alvin_integration.config import load_settings
 from alvin_integration.emitter import Emitter
+from alvin_integration.examples import EXAMPLE_CONN_URI
 from alvin_integration.mock_backend.server import make_server, start_in_thread
 from alvin_integration.mock_backend.store import Store
 
 DEMO_API_KEY = "demo-api-key-123456"
 RUN_DATE = "2026-11-01"
-
-
-def _airflow_version() -> str:
-    from importlib.metadata import version
-
-    return version("apache-airflow")
-
-
-def _run_command(version: str) -> List[str]:
-    if version.startswith("1."):
-        return ["backfill", "alvin_example", "-s", RUN_DATE, "-e", RUN_DATE]
-    if version.startswith(("2.0.", "2.1.", "2.2.")):
-        return ["dags", "backfill", "alvin_example", "-s", RUN_DATE, "-e", RUN_DATE]
-    return ["dags", "test", "alvin_example", RUN_DATE]
 
 
 def _airflow(env: Dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -68,8 +55,8 @@ def table(store: Store) -> List[str]:
 def run_demo(keep: bool = False, out: Callable[[str], None] = print) -> int:
     """Run the demo; 0 when the mock API received events."""
     try:
-        version = _airflow_version()
-    except Exception:
+        from alvin_integration.producers.airflow import version_compat
+    except Exception:  # no Airflow in this environment
         out("alvin-integration demo needs Airflow in this Python environment; `make demo` creates one.")
         return 1
     home = tempfile.mkdtemp(prefix="alvin-demo-")
@@ -88,18 +75,21 @@ def run_demo(keep: bool = False, out: Callable[[str], None] = print) -> int:
         ALVIN_API_KEY=DEMO_API_KEY,
         ALVIN_PLATFORM_ID="demo",
         ALVIN_EXAMPLE_RETRY_MARKER=os.path.join(home, "retry-marker"),
+        AIRFLOW_CONN_ALVIN_EXAMPLE_DB=EXAMPLE_CONN_URI,
     )
-    if version.startswith(("1.", "2.0.", "2.1.", "2.2.")):
-        env["AIRFLOW__LINEAGE__BACKEND"] = (
-            "alvin_integration.producers.airflow.lineage.backend.AlvinAirflowLineageBackend"
-        )
+    if version_compat.NEEDS_LINEAGE_BACKEND:
+        env["AIRFLOW__LINEAGE__BACKEND"] = version_compat.LINEAGE_BACKEND_CLASS
+    version = version_compat.AIRFLOW_VERSION_TEXT
+    run = version_compat.run_dag_command(
+        "alvin_example", RUN_DATE, task_processes=False, version_text=version
+    )
     try:
         out(f"==> Airflow {version}; temporary home {home}; mock Alvin API on {server.url}")
-        for command in (["db", "migrate"], ["db", "init"], ["initdb"]):
+        for command in version_compat.INIT_DB_COMMANDS:
             if _airflow(env, *command).returncode == 0:
                 break
-        out(f"==> airflow {' '.join(_run_command(version))} (one task fails on purpose, one retries)")
-        _airflow(env, *_run_command(version))
+        out(f"==> airflow {' '.join(run)} (one task fails on purpose, one retries)")
+        _airflow(env, *run)
         loaded = load_settings(env)
         if loaded.settings is not None:  # deliver what finished processes left spooled
             emitter = Emitter(loaded.settings)

@@ -234,9 +234,6 @@ def check_spool(settings: Settings) -> List[Check]:
     return checks
 
 
-BACKEND_CLASS = "alvin_integration.producers.airflow.lineage.backend.AlvinAirflowLineageBackend"
-
-
 def check_airflow(environ: Mapping[str, str]) -> List[Check]:
     """Which Airflow is installed, which adapter reports, and whether [lineage] backend fits it."""
     try:
@@ -262,10 +259,11 @@ def check_airflow(environ: Mapping[str, str]) -> List[Check]:
         parser.read(airflow_config_path(environ))
         backend = parser.get("lineage", "backend", fallback="")
     backend = backend.strip()
-    if version_compat.AIRFLOW_V_2_3_PLUS:
+    backend_class = version_compat.LINEAGE_BACKEND_CLASS
+    if not version_compat.NEEDS_LINEAGE_BACKEND:
         note = "not needed on Airflow 2.3+ (the plugin reports)" + (f"; set to {backend}" if backend else "")
         checks.append(Check("backend", Status.OK, f"[lineage] backend {note}"))
-    elif backend.startswith(BACKEND_CLASS):
+    elif backend.startswith(backend_class):
         checks.append(Check("backend", Status.OK, f"[lineage] backend = {backend}"))
     else:
         checks.append(
@@ -273,7 +271,7 @@ def check_airflow(environ: Mapping[str, str]) -> List[Check]:
                 "backend",
                 Status.FAIL,
                 f"[lineage] backend is {backend or 'not set'}; Airflow {installed} needs it to report",
-                f"set [lineage] backend = {BACKEND_CLASS} (on Composer: the ...Composer class, as an "
+                f"set [lineage] backend = {backend_class} (on Composer: the ...Composer class, as an "
                 "Airflow configuration override)",
             )
         )

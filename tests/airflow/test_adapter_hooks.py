@@ -16,16 +16,13 @@ import pytest
 from alvin_integration.model import dag_run_run_id, task_run_id
 from alvin_integration.producers.airflow import report
 from alvin_integration.producers.airflow.version_compat import (
-    AIRFLOW_V_2_3_PLUS,
     AIRFLOW_V_2_5_PLUS,
     AIRFLOW_V_2_10_PLUS,
     AIRFLOW_V_3_0_PLUS,
 )
+from tests.support.skips import needs_listener_api
 
-pytestmark = pytest.mark.skipif(
-    not AIRFLOW_V_2_3_PLUS,
-    reason="Airflow 1.10-2.2 report through wrappers of real TaskInstance methods (e2e backfill tests)",
-)
+pytestmark = needs_listener_api
 RUN = "manual__2026-11-01T00:00:00+00:00"
 
 

@@ -9,10 +9,10 @@ import logging
 import pytest
 
 from alvin_integration.producers.airflow import version_compat
+from alvin_integration.producers.airflow.composer import is_composer
 from alvin_integration.producers.airflow.version_compat import (
     AIRFLOW_V_2_3_PLUS,
     AIRFLOW_V_3_0_PLUS,
-    is_composer,
     parse_airflow_version,
 )
 from tests.support.airflow_home import airflow_env, run_airflow
@@ -26,7 +26,6 @@ from tests.support.fault_server import refused_url
 def test_versions_parse_including_composer_builds(text: str, base: tuple, composer: bool) -> None:  # type: ignore[type-arg]
     assert parse_airflow_version(text)[1] == base
     assert is_composer(text, environ={}) is composer
-    assert is_composer("2.10.5", environ={"COMPOSER_ENVIRONMENT": "prod"}) is True
 
 
 @pytest.mark.parametrize(

@@ -14,22 +14,14 @@ from typing import Any, Dict
 
 import pytest
 
-from tests.support.airflow_home import GOLDEN, ROW, airflow_env, fresh_home, task_lines
+from tests.support.airflow_home import GOLDEN, airflow_env, fresh_home, task_lines
 from tests.support.deployment import trigger_and_collect
 from tests.support.fault_server import refused_url
 from tests.support.matrix import REPO
 from tests.support.processes import MockBackendProcess
+from tests.support.skips import COMPOSE_DIR, has_compose_file, not_af110_scheduler
 
-COMPOSE_DIR = {"af2": "airflow2", "af110": "airflow1"}.get(ROW["env"])
-pytestmark = [
-    pytest.mark.skipif(COMPOSE_DIR is None, reason="no compose file is built from this matrix row"),
-    pytest.mark.skipif(
-        ROW["env"] == "af110",
-        reason="Airflow 1.10's scheduler with its SequentialExecutor finished a run in 173 s alone but not "
-        "within the 600 s wait while other matrix rows share the 2 cores; af110's backfill tests run "
-        "1.10 with a process per try, and af2 runs its compose deployment",
-    ),
-]
+pytestmark = [has_compose_file, not_af110_scheduler]
 INFRASTRUCTURE = ("SQL_ALCHEMY_CONN", "CELERY", "EXECUTOR")
 
 

@@ -11,10 +11,9 @@ import pytest
 from tests.support.airflow_home import EXPECTED_STATES, ROW, fresh_home, row_env, run_example_dag, task_states
 from tests.support.events import API_KEY
 from tests.support.processes import MockBackendProcess, run_cli
+from tests.support.skips import composer_row_only
 
-pytestmark = pytest.mark.skipif(
-    not ROW.get("composer"), reason="the Composer layer is tested on the composer row"
-)
+pytestmark = composer_row_only
 
 
 def test_composer_reports_with_its_facets_beside_openlineage(migrated_home: str, tmp_path: Path) -> None:

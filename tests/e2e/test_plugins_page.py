@@ -6,10 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.support.airflow_home import ROW, fresh_home, row_env
+from tests.support.airflow_home import fresh_home, row_env
 from tests.support.fault_server import refused_url
+from tests.support.skips import needs_flask_plugins_page
 
 PAGE = """
 from airflow.www.app import create_app
@@ -19,11 +18,7 @@ print("STATUS", response.status_code)
 print(response.get_data(as_text=True))
 """
 
-pytestmark = pytest.mark.skipif(
-    not ROW["airflow"].startswith("2."),
-    reason="the Flask webserver's Plugins page is Airflow 2's (1.10 has none; Airflow 3's UI reads the "
-    "same plugin information as `airflow plugins`, tested in tests/airflow)",
-)
+pytestmark = needs_flask_plugins_page
 
 
 def test_the_plugins_page_answers_with_our_plugin(migrated_home: str, tmp_path: Path) -> None:

@@ -9,23 +9,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.test_dag_definitions import sync_metadata
 from tests.support.airflow_home import GOLDEN, ROW, fresh_home, row_env, task_lines
 from tests.support.deployment import trigger_and_collect
 from tests.support.fault_server import refused_url
 from tests.support.processes import MockBackendProcess
+from tests.support.skips import not_composer_row, runs_dags_test
 
-pytestmark = [
-    pytest.mark.skipif(
-        ROW["run"] != "dags test",
-        reason="this row's e2e runs already go through a backfill job, a process per task",
-    ),
-    pytest.mark.skipif(
-        bool(ROW.get("composer")), reason="the composer row runs the af2 adapter, whose deployment af2 tests"
-    ),
-]
+pytestmark = [runs_dags_test, not_composer_row]
 
 
 def free_port() -> int:

@@ -10,12 +10,15 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
+from alvin_integration.examples import EXAMPLE_CONN_URI
+from alvin_integration.producers.airflow import version_compat
 from tests.support.matrix import current_row
 from tests.support.processes import REPO, alvin_env
 
 DAGS = os.path.join(REPO, "compat", "dags")
 ROW = current_row()  # the compat/matrix.toml row this environment stands for
 GOLDEN = Path(REPO) / "compat" / "expected" / f"alvin_example__{ROW['golden']}.json"
+GOLDEN_EVENTS = GOLDEN.with_name(f"alvin_example__{ROW['golden']}.events.json")  # by value
 EXPECTED_STATES = {
     "extract": "success",
     "load": "success",
@@ -23,7 +26,6 @@ EXPECTED_STATES = {
     "fail": "failed",
     "skip": "skipped",
 }
-BACKEND = "alvin_integration.producers.airflow.lineage.backend.AlvinAirflowLineageBackend"
 
 
 def airflow_bin() -> str:
@@ -49,6 +51,7 @@ def airflow_env(home: str, url: str, **extra: str) -> Dict[str, str]:
         AIRFLOW__CORE__UNIT_TEST_MODE="false",
         AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
         ALVIN_EXAMPLE_RETRY_MARKER=os.path.join(home, "retry-marker"),
+        AIRFLOW_CONN_ALVIN_EXAMPLE_DB=EXAMPLE_CONN_URI,
         ALVIN_FLUSH_TIMEOUT=extra.get("ALVIN_FLUSH_TIMEOUT", "5"),
     )
     # Airflow must see the installed package only: the source tree (and the egg-info a wheel build
@@ -60,8 +63,8 @@ def airflow_env(home: str, url: str, **extra: str) -> Dict[str, str]:
 def row_env(home: str, url: str, **extra: str) -> Dict[str, str]:
     """``airflow_env`` configured as this row's users configure it (``[lineage] backend`` on 1.10-2.2)."""
     env = airflow_env(home, url, **extra)
-    if ROW.get("lineage_backend"):
-        env["AIRFLOW__LINEAGE__BACKEND"] = BACKEND
+    if version_compat.NEEDS_LINEAGE_BACKEND:
+        env["AIRFLOW__LINEAGE__BACKEND"] = version_compat.LINEAGE_BACKEND_CLASS
     return env
 
 
@@ -85,7 +88,7 @@ def run_airflow(env: Dict[str, str], *args: str, timeout: float = 600) -> subpro
 
 def init_db(env: Dict[str, str]) -> None:
     """Create the metadata database and record the example DAG, on any Airflow version."""
-    for command in (["db", "migrate"], ["db", "init"], ["initdb"]):  # 2.7+/3.x, 2.0-2.6, 1.10
+    for command in version_compat.INIT_DB_COMMANDS:
         result = run_airflow(env, *command)
         if result.returncode == 0:
             break
@@ -99,12 +102,11 @@ Completed = "subprocess.CompletedProcess[str]"
 
 
 def run_example_dag(env: Dict[str, str], how: str, dag_id: str = "alvin_example") -> Completed:
-    """Run a DAG of compat/dags as the matrix row says (alvin_example has a failing task)."""
-    if how == "dags test":
-        return run_airflow(env, "dags", "test", dag_id, RUN_DATE)
-    if how == "dags backfill":  # Airflow 2.0-2.2: real task processes through the executor
-        return run_airflow(env, "dags", "backfill", dag_id, "-s", RUN_DATE, "-e", RUN_DATE)
-    return run_airflow(env, "backfill", dag_id, "-s", RUN_DATE, "-e", RUN_DATE)  # Airflow 1.10
+    """Run a DAG of compat/dags as the matrix row says (``how``: "dags test", or task processes)."""
+    command = version_compat.run_dag_command(
+        dag_id, RUN_DATE, task_processes=how != "dags test", version_text=version_compat.AIRFLOW_VERSION_TEXT
+    )
+    return run_airflow(env, *command)
 
 
 def task_lines(events: List[dict]) -> List[str]:  # type: ignore[type-arg]
@@ -147,9 +149,8 @@ def task_states(
     env: Dict[str, str], dag_id: str = "alvin_example", tasks: Tuple[str, ...] = TASKS
 ) -> Dict[str, str]:
     """Final state of each task of the latest run of a DAG, read through the airflow CLI."""
-    version = run_airflow(env, "version").stdout.strip().splitlines()[-1]
-    if version.startswith(("1.", "2.0.", "2.1.", "2.2.")):  # a backfill of RUN_DATE
-        command = ["task_state"] if version.startswith("1.") else ["tasks", "state"]
+    if version_compat.NEEDS_LINEAGE_BACKEND:  # a backfill of RUN_DATE, found by its date
+        command = ["tasks", "state"] if version_compat.AIRFLOW_V_2_PLUS else ["task_state"]
         states = {}
         for task in tasks:
             result = run_airflow(env, *command, dag_id, task, RUN_DATE)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from alvin_integration.producers.airflow import version_compat
 from tests.support.airflow_home import airflow_bin, run_airflow
 from tests.support.processes import MockBackendProcess
 
@@ -76,7 +77,7 @@ def trigger_and_collect(
     """
     procs = [start(env, args, logs / f"{args[0]}.log") for args in components]
     try:
-        legacy = run_airflow(env, "version").stdout.strip().splitlines()[-1].startswith("1.")
+        legacy = not version_compat.AIRFLOW_V_2_PLUS
         trigger = ["trigger_dag", "alvin_example"] if legacy else ["dags", "trigger", "alvin_example"]
         unpause = ["unpause", "alvin_example"] if legacy else ["dags", "unpause", "alvin_example"]
         result = run_airflow(env, *trigger)

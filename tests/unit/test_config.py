@@ -123,11 +123,3 @@ def test_password_in_url_is_registered_as_secret() -> None:
 
 def test_every_setting_has_env_name_and_help() -> None:
     assert all(spec.env == "ALVIN_" + spec.key.upper() and spec.help for spec in SPECS)
-
-
-def test_composer_spool_defaults_to_local_disk() -> None:
-    loaded = load_settings(
-        dict(REQUIRED, AIRFLOW_HOME="/home/airflow/gcs", COMPOSER_ENVIRONMENT="prod"), config_path=NO_CFG
-    )
-    assert loaded.settings is not None
-    assert not loaded.settings.spool_dir.startswith("/home/airflow/gcs")  # GCS FUSE: no file locks

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import os
 import signal
 import sys
 import time
@@ -13,10 +12,11 @@ import pytest
 
 from tests.support.fault_server import FaultServer, refused_url
 from tests.support.processes import MockBackendProcess, alvin_env, python_process, run_cli
+from tests.support.skips import needs_fork
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork and kill -9 (POSIX)"),
+    needs_fork,
 ]
 
 EMIT_FOREVER = """

@@ -8,7 +8,7 @@ the changelog.
 from __future__ import annotations
 
 from alvin_integration.model import COMPLETE, FAIL, START, Job, Run, RunEvent, dag_run_run_id, task_run_id
-from alvin_integration.producers.airflow.extract import TaskTry
+from alvin_integration.producers.airflow.read import TaskTry
 
 DAG_RUN = "scheduled__2026-11-01T00:00:00+00:00"
 

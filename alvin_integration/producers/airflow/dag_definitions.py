@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Optional
 from alvin_integration.emitter import get_emitter
 from alvin_integration.metadata_sync import Entity, HashLedger, SyncResult, structure_hash, sync_entities
 from alvin_integration.producers.airflow import version_compat
-from alvin_integration.producers.airflow.extract import _attr, _text, datasets, declared_lineage
+from alvin_integration.producers.airflow.attrs import read_attr, short_text
+from alvin_integration.producers.airflow.lineage.declared import datasets, declared_lineage
 
 # Structure hashes this process already compared with the ledger: a DAG that runs every minute
 # costs one hash per run, not a file read.
@@ -33,10 +34,10 @@ CRON_PRESETS = {
 
 def schedule_of(dag: Any) -> Optional[str]:
     """The DAG's schedule as text: its timetable's summary, else its cron (presets expanded)."""
-    summary = _attr(_attr(dag, "timetable"), "summary")  # 2.2+ and serialized DAGs
+    summary = read_attr(read_attr(dag, "timetable"), "summary")  # 2.2+ and serialized DAGs
     if isinstance(summary, str):
         return summary
-    schedule = _attr(dag, "schedule_interval", "schedule")  # 1.10; the 3.x task SDK's DAG
+    schedule = read_attr(dag, "schedule_interval", "schedule")  # 1.10; the 3.x task SDK's DAG
     if schedule is None:
         return None
     return CRON_PRESETS.get(str(schedule), str(schedule))
@@ -44,12 +45,12 @@ def schedule_of(dag: Any) -> Optional[str]:
 
 def task_entity(dag_id: str, task: Any) -> Entity:
     """One task of a DAG definition: its job name, operator, upstream tasks and declared lineage."""
-    task_id = str(_attr(task, "task_id"))
+    task_id = str(read_attr(task, "task_id"))
     return {
         "task_id": task_id,
         "job_name": f"{dag_id}.{task_id}",
-        "operator": _text(_attr(task, "task_type")) or type(task).__name__,
-        "upstream_task_ids": sorted(str(t) for t in (_attr(task, "upstream_task_ids") or ())),
+        "operator": short_text(read_attr(task, "task_type")) or type(task).__name__,
+        "upstream_task_ids": sorted(str(t) for t in (read_attr(task, "upstream_task_ids") or ())),
         "inputs": [d.to_dict() for d in datasets(declared_lineage(task, "inlets"))],
         "outputs": [d.to_dict() for d in datasets(declared_lineage(task, "outlets"))],
     }
@@ -57,17 +58,17 @@ def task_entity(dag_id: str, task: Any) -> Entity:
 
 def dag_entity(dag: Any) -> Entity:
     """The definition of one DAG as the metadata endpoint takes it."""
-    dag_id = str(_attr(dag, "dag_id"))
-    tasks: List[Any] = list(_attr(dag, "tasks") or [])
+    dag_id = str(read_attr(dag, "dag_id"))
+    tasks: List[Any] = list(read_attr(dag, "tasks") or [])
     return {
         "type": "DAG",
         "name": dag_id,
         "dag_id": dag_id,
-        "description": _text(_attr(dag, "description")),
-        "fileloc": _text(_attr(dag, "fileloc")),
+        "description": short_text(read_attr(dag, "description")),
+        "fileloc": short_text(read_attr(dag, "fileloc")),
         "schedule": schedule_of(dag),
-        "tags": sorted(str(tag) for tag in (_attr(dag, "tags") or ())),
-        "owners": sorted({str(owner) for owner in (_attr(t, "owner") for t in tasks) if owner}),
+        "tags": sorted(str(tag) for tag in (read_attr(dag, "tags") or ())),
+        "owners": sorted({str(owner) for owner in (read_attr(t, "owner") for t in tasks) if owner}),
         "tasks": sorted((task_entity(dag_id, t) for t in tasks), key=lambda t: str(t["task_id"])),
     }
 

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, List, Optional
 
 from alvin_integration.emitter import Emitter, flush, get_emitter
 from alvin_integration.model import COMPLETE, FAIL, START, Dataset
 from alvin_integration.producers.airflow import version_compat
-from alvin_integration.producers.airflow.extract import (
-    Host,
-    dag_run_event,
-    read_task_try,
-    task_event,
-)
+from alvin_integration.producers.airflow.composer import composer_facts
+from alvin_integration.producers.airflow.events import Host, dag_run_event, task_event
+from alvin_integration.producers.airflow.lineage.declared import declared_datasets
+from alvin_integration.producers.airflow.read import read_task_try
 
 TERMINAL_EVENTS = (COMPLETE, FAIL)
 
 
 def host_of(emitter: Emitter) -> Host:
-    """Where events come from: this Airflow, and Composer details when on Composer."""
-    host = Host(emitter.settings.platform_id, version_compat.AIRFLOW_VERSION_TEXT)
-    if version_compat.is_composer():
-        host.composer_environment = os.environ.get("COMPOSER_ENVIRONMENT") or "unknown"
-        host.composer_version = os.environ.get("COMPOSER_VERSION")
-    return host
+    """Where events come from: this Airflow, and its Composer environment when on Composer."""
+    version = version_compat.AIRFLOW_VERSION_TEXT
+    return Host(emitter.settings.platform_id, version, composer_facts(version))
 
 
 def report_task(
@@ -32,19 +26,22 @@ def report_task(
     ti: Any,
     try_number: int,
     state: Optional[str],
-    error: Optional[BaseException] = None,
-    error_text: Optional[str] = None,
+    error: Any = None,
     inputs: Optional[List[Dataset]] = None,
     outputs: Optional[List[Dataset]] = None,
 ) -> None:
-    """Spool one task-try event; at the end of a try, wait (bounded) for delivery."""
+    """Spool one task-try event; at the end of a try, wait (bounded) for delivery.
+
+    ``error``: what the host passed as the failure (an exception or text). ``inputs``/``outputs``:
+    the datasets the host resolved (1.10-2.2's lineage backend), else the task's declared ones.
+    """
     emitter = get_emitter()
     if emitter is None:
         return
     task_try = read_task_try(ti, try_number, state, error=error)
-    task_try.error_text = error_text
-    task_try.inputs = inputs if inputs else task_try.inputs
-    task_try.outputs = outputs if outputs else task_try.outputs
+    declared_inputs, declared_outputs = declared_datasets(task_try.task)
+    task_try.inputs = inputs or declared_inputs
+    task_try.outputs = outputs or declared_outputs
     emitter.emit(task_event(event_type, task_try, host_of(emitter)))
     if event_type in TERMINAL_EVENTS:
         # The task process is about to end: give delivery a bounded chance; the rest stays spooled.

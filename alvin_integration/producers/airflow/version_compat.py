@@ -6,13 +6,13 @@ not. Branches read ``if AIRFLOW_V_2_10_PLUS:`` so that dropping a version is a s
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import Mapping, Optional, Tuple
+from typing import List, Tuple
 
 from packaging.version import Version
 
 from alvin_integration.emitter import configure_host
+from alvin_integration.producers.airflow import composer  # noqa: F401  # registers the Composer spool default
 
 
 def parse_airflow_version(text: str) -> Tuple[Version, Tuple[int, int, int]]:
@@ -60,16 +60,35 @@ def is_supported(version_text: str) -> bool:
 
 AIRFLOW_SUPPORTED = is_supported(AIRFLOW_VERSION_TEXT)
 
-COMPOSER_ENV_VARS = ("COMPOSER_ENVIRONMENT", "COMPOSER_VERSION", "COMPOSER_LOCATION", "GCP_PROJECT")
+# Airflow 1.10 to 2.2 have no listener API: users name our [lineage] backend in airflow.cfg.
+LINEAGE_BACKEND_CLASS = "alvin_integration.producers.airflow.lineage.backend.AlvinAirflowLineageBackend"
 
 
-def is_composer(
-    version_text: str = AIRFLOW_VERSION_TEXT, environ: Optional[Mapping[str, str]] = None
-) -> bool:
-    """Whether this Airflow is Google Cloud Composer's (``+composer`` build or its env vars)."""
-    env = os.environ if environ is None else environ
-    local = Version(version_text).local or ""
-    return "composer" in local or bool(env.get("COMPOSER_ENVIRONMENT"))
+def needs_lineage_backend(version_text: str) -> bool:
+    """Whether this version reports only with ``[lineage] backend`` set (1.10 to 2.2)."""
+    return parse_airflow_version(version_text)[1] < (2, 3, 0)
+
+
+NEEDS_LINEAGE_BACKEND = needs_lineage_backend(AIRFLOW_VERSION_TEXT)
+
+# The metadata database, created or upgraded: the first command this version knows (2.7+/3.x,
+# 2.0-2.6, 1.10); the demo and the tests try them in this order.
+INIT_DB_COMMANDS: Tuple[Tuple[str, ...], ...] = (("db", "migrate"), ("db", "init"), ("initdb",))
+
+
+def run_dag_command(dag_id: str, date: str, task_processes: bool, version_text: str) -> List[str]:
+    """The ``airflow`` arguments that run one DAG run of ``date`` on this version.
+
+    ``task_processes``: each try as its own ``airflow tasks run --local`` process (a backfill), as
+    every executor runs it; otherwise ``dags test`` in one process. Before 2.3 a backfill is the only
+    form in which the ``[lineage] backend`` and our wrappers see every try.
+    """
+    base = parse_airflow_version(version_text)[1]
+    if base < (2, 0, 0):
+        return ["backfill", dag_id, "-s", date, "-e", date]
+    if task_processes or base < (2, 3, 0):
+        return ["dags", "backfill", dag_id, "-s", date, "-e", date]
+    return ["dags", "test", dag_id, date]
 
 
 # The core knows no host: name this Airflow to it once, for its User-Agent (airflow/<version>).

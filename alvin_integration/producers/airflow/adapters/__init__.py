@@ -40,6 +40,7 @@ def listeners() -> List[Any]:
 def adapter_name() -> str:
     """A short name of the adapter in use, for doctor and logs."""
     from alvin_integration.producers.airflow import version_compat
+    from alvin_integration.producers.airflow.composer import is_composer
 
     if not version_compat.AIRFLOW_SUPPORTED:
         name = f"none (Airflow {version_compat.SUPPORTED_TEXT} only)"
@@ -51,7 +52,7 @@ def adapter_name() -> str:
         name = "airflow2 before 2.3 ([lineage] backend)"
     else:
         name = "airflow1 ([lineage] backend)"
-    return name + (" + composer" if version_compat.is_composer() else "")
+    return name + (" + composer" if is_composer() else "")
 
 
 def reporting_gaps() -> List[str]:
@@ -85,3 +86,19 @@ def parse_dags(dags_folder: Optional[str] = None) -> Tuple[List[Any], List[str]]
 
         bag = DagBag(dag_folder=dags_folder, include_examples=False)
     return list(bag.dags.values()), sorted(str(path) for path in bag.import_errors)
+
+
+def get_connection(conn_id: str) -> Any:
+    """The Airflow connection ``conn_id``, read as a hook reads it (never opened, no password used)."""
+    from alvin_integration.producers.airflow import version_compat
+
+    if version_compat.AIRFLOW_V_3_0_PLUS:
+        try:
+            from airflow.sdk import BaseHook
+        except ImportError:  # 3.0 before the SDK exported it
+            from airflow.hooks.base import BaseHook
+    elif version_compat.AIRFLOW_V_2_PLUS:
+        from airflow.hooks.base import BaseHook
+    else:
+        from airflow.hooks.base_hook import BaseHook
+    return BaseHook.get_connection(conn_id)

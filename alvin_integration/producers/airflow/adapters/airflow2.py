@@ -25,7 +25,7 @@ from airflow.listeners import hookimpl
 
 from alvin_integration.guard import call_guarded
 from alvin_integration.producers.airflow.adapters.tries import current_try
-from alvin_integration.producers.airflow.extract import state_name
+from alvin_integration.producers.airflow.attrs import state_name
 from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_task
 from alvin_integration.producers.airflow.version_compat import AIRFLOW_V_2_5_PLUS, AIRFLOW_V_2_10_PLUS
 from alvin_integration.producers.airflow.wrap import wrap_after
@@ -47,10 +47,7 @@ def _succeeded(ti: Any) -> None:
 
 
 def _failed(ti: Any, error: Any) -> None:
-    state = state_name(ti.state) or "failed"
-    exc = error if isinstance(error, BaseException) else None
-    text = None if exc is not None else (str(error) if error else None)
-    report_task(FAIL, ti, current_try(ti), state, exc, text)
+    report_task(FAIL, ti, current_try(ti), state_name(ti.state) or "failed", error)
 
 
 @hookimpl

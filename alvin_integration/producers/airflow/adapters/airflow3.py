@@ -16,7 +16,7 @@ from alvin_integration.producers.airflow.adapters.dag_run_hooks import (  # noqa
     on_dag_run_running,
     on_dag_run_success,
 )
-from alvin_integration.producers.airflow.extract import state_name
+from alvin_integration.producers.airflow.attrs import state_name
 from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_task
 
 
@@ -33,9 +33,7 @@ def _skipped(ti: Any) -> None:
 
 
 def _failed(ti: Any, error: Any) -> None:
-    exc = error if isinstance(error, BaseException) else None
-    text = None if exc is not None else (str(error) if error else None)
-    report_task(FAIL, ti, ti.try_number, state_name(ti.state) or "failed", exc, text)
+    report_task(FAIL, ti, ti.try_number, state_name(ti.state) or "failed", error)
 
 
 # Each hook reads nothing itself: everything happens inside the guard.

@@ -19,8 +19,9 @@ from collections import OrderedDict
 from typing import Any, Dict, List, Optional
 
 from alvin_integration.producers.airflow.adapters.tries import current_try
+from alvin_integration.producers.airflow.attrs import state_name
 from alvin_integration.producers.airflow.dag_definitions import report_definition
-from alvin_integration.producers.airflow.extract import datasets, state_name
+from alvin_integration.producers.airflow.lineage.declared import datasets
 from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_dag_run, report_task
 from alvin_integration.producers.airflow.wrap import wrap_after
 
@@ -65,9 +66,7 @@ def after_handle_failure(result: Any, ti: Any, *args: Any, **kwargs: Any) -> Non
     """Report the FAIL (``up_for_retry`` included) of the try ``TaskInstance.handle_failure`` ended."""
     error = kwargs.get("error", args[0] if args else None)
     if _once.first(_key(ti, FAIL)):
-        exc = error if isinstance(error, BaseException) else None
-        text = None if exc is not None else (str(error) if error else None)
-        report_task(FAIL, ti, current_try(ti), state_name(ti.state) or "failed", exc, text)
+        report_task(FAIL, ti, current_try(ti), state_name(ti.state) or "failed", error)
 
 
 def _after_set_duration(result: Any, ti: Any, *args: Any, **kwargs: Any) -> None:

@@ -1,0 +1,34 @@
+"""Reading a host object defensively: an attribute of a user's operator may be absent or raise."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+MAX_TEXT = 2_000
+
+
+def read_attr(obj: Any, *names: str) -> Any:
+    """The first of ``names`` that ``obj`` has and is not None; None if none (a raising property too)."""
+    for name in names:
+        try:
+            value = getattr(obj, name, None)
+        except Exception:  # a property of a user's operator may raise
+            value = None
+        if value is not None:
+            return value
+    return None
+
+
+def short_text(value: Any, limit: int = MAX_TEXT) -> Optional[str]:
+    """``value`` as text of at most ``limit`` characters (cut with ``...``); None stays None."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def state_name(value: Any) -> Optional[str]:
+    """A state of any version (enum or text) as lowercase text: ``success``, ``up_for_retry``."""
+    if value is None:
+        return None
+    return str(getattr(value, "value", value)).lower()

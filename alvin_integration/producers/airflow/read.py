@@ -1,0 +1,167 @@
+"""Reading a task try from a task instance of any Airflow version (1.10 to 3.x), defensively.
+
+Adapters pass in the few values that differ between versions (which try a callback is about, the
+state, the error); everything else is read here by attribute. Nothing here talks to the network
+or raises into the host: callers are guarded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Tuple
+
+from alvin_integration.model import Dataset, iso_time, task_run_id
+from alvin_integration.producers.airflow.attrs import read_attr, short_text
+
+CONN_ID_ATTRIBUTES = (
+    "conn_id",
+    "gcp_conn_id",
+    "postgres_conn_id",
+    "snowflake_conn_id",
+    "mysql_conn_id",
+    "http_conn_id",
+    "aws_conn_id",
+    "ssh_conn_id",
+    "sql_conn_id",
+    "sqlite_conn_id",
+    "bigquery_conn_id",
+)
+
+
+@dataclass
+class TaskTry:
+    """What we report of one task try, read from a task instance of any Airflow version."""
+
+    dag_id: str
+    task_id: str
+    dag_run_id: str
+    try_number: int
+    state: Optional[str]
+    max_tries: Optional[int] = None
+    start: Optional[datetime] = None
+    end: Optional[datetime] = None
+    duration: Optional[float] = None
+    pool: Optional[str] = None
+    operator: Optional[str] = None
+    conn_id: Optional[str] = None
+    map_index: Optional[int] = None
+    sql: Optional[str] = None
+    nominal_start: Optional[datetime] = None
+    nominal_end: Optional[datetime] = None
+    inputs: List[Dataset] = field(default_factory=list)
+    outputs: List[Dataset] = field(default_factory=list)
+    error: Optional[BaseException] = None
+    error_text: Optional[str] = None
+    external_ids: Dict[str, Any] = field(default_factory=dict)
+    task: Any = field(default=None, repr=False, compare=False)  # the operator, for lineage extraction
+
+    @property
+    def job_name(self) -> str:
+        """``<dag_id>.<task_id>``."""
+        return f"{self.dag_id}.{self.task_id}"
+
+    @property
+    def run_id(self) -> str:
+        """The deterministic run id of this try (a mapped task's index is part of the task)."""
+        task = self.task_id if self.map_index in (None, -1) else f"{self.task_id}[{self.map_index}]"
+        return task_run_id(self.dag_id, task, self.dag_run_id, self.try_number)
+
+
+def split_error(error: Any) -> Tuple[Optional[BaseException], Optional[str]]:
+    """What a failure callback passed as the error: an exception, or text (some versions pass text)."""
+    if isinstance(error, BaseException):
+        return error, None
+    return None, (str(error) if error else None)
+
+
+def sql_of(task: Any) -> Optional[str]:
+    """The SQL an operator runs (a list of statements joined by ``;``), or None."""
+    sql = read_attr(task, "sql")
+    if sql is None:
+        return None
+    if isinstance(sql, (list, tuple)):
+        return ";\n".join(str(statement) for statement in sql)
+    return sql if isinstance(sql, str) else None
+
+
+def conn_id_of(task: Any) -> Optional[str]:
+    """The Airflow connection id an operator names, under any of the common attribute names."""
+    return next((v for v in (read_attr(task, n) for n in CONN_ID_ATTRIBUTES) if isinstance(v, str)), None)
+
+
+def read_task_try(
+    ti: Any, try_number: int, state: Optional[str], dag_run: Any = None, error: Any = None
+) -> TaskTry:
+    """Read a task instance of any version; ``try_number``, ``state`` and ``error`` come from the adapter."""
+    task = read_attr(ti, "task")
+    dag_run = dag_run if dag_run is not None else dag_run_of(ti)
+    start, end = read_attr(ti, "start_date"), read_attr(ti, "end_date")
+    duration = read_attr(ti, "duration")
+    if duration is None and isinstance(start, datetime) and isinstance(end, datetime):
+        duration = (end - start).total_seconds()
+    external = {
+        key: value
+        for key, value in (
+            ("bigquery_job_id", read_attr(task, "job_id")),
+            ("project_id", read_attr(task, "project_id")),
+            ("query_ids", read_attr(task, "query_ids")),
+        )
+        if isinstance(value, str) or (key == "query_ids" and isinstance(value, list) and value)
+    }
+    exc, error_text = split_error(error)
+    execution_date = read_attr(ti, "execution_date")
+    return TaskTry(
+        dag_id=str(read_attr(ti, "dag_id")),
+        task_id=str(read_attr(ti, "task_id")),
+        dag_run_id=str(read_attr(ti, "run_id") or read_attr(dag_run, "run_id") or iso_time(execution_date)),
+        try_number=int(try_number),
+        state=state,
+        max_tries=read_attr(ti, "max_tries"),
+        start=start,
+        end=end,
+        duration=float(duration) if isinstance(duration, (int, float)) else None,
+        pool=short_text(read_attr(ti, "pool")),
+        operator=type(task).__name__ if task is not None else short_text(read_attr(ti, "operator")),
+        conn_id=conn_id_of(task),
+        map_index=read_attr(ti, "map_index"),
+        sql=sql_of(task),
+        nominal_start=nominal_start_of(dag_run) or execution_date,
+        nominal_end=read_attr(dag_run, "data_interval_end"),
+        error=exc,
+        error_text=error_text,
+        external_ids=external,
+        task=task,
+    )
+
+
+def nominal_start_of(dag_run: Any) -> Any:
+    """When a DAG run is nominally for: its data interval's start, logical date or ``run_after``."""
+    # Airflow 3 manual runs may have no logical date and no data interval; they still have run_after.
+    return read_attr(dag_run, "data_interval_start", "logical_date", "execution_date", "run_after")
+
+
+def dag_run_of(ti: Any) -> Any:
+    """The DAG run of a task instance, through the host's own session; None if it cannot be read."""
+    try:
+        context = getattr(ti, "_ti_context_from_server", None)  # Airflow 3 task SDK
+        if context is not None:
+            return context.dag_run
+        get_dagrun = getattr(ti, "get_dagrun", None)
+        if callable(get_dagrun):
+            # Through the session the task instance belongs to: Airflow 2.3 and 2.4 call listeners
+            # inside the host's flush, where a session of our own would end the host's transaction.
+            session = _session_of(ti)
+            return get_dagrun(session=session) if session is not None else get_dagrun()
+    except Exception:
+        return None
+    return None
+
+
+def _session_of(ti: Any) -> Any:
+    try:
+        from sqlalchemy.orm import object_session
+
+        return object_session(ti)
+    except Exception:  # not a mapped object (a test double, the task SDK's)
+        return None

@@ -1,0 +1,73 @@
+"""Every condition a test is skipped on, with its reason: one place to read what runs where.
+
+Row conditions come from the Airflow version facts (``version_compat``) and the matrix row; where
+Airflow is not installed (the unit environments) every row condition skips, saying so.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support.matrix import is_light
+
+try:
+    from alvin_integration.producers.airflow import version_compat
+    from tests.support.matrix import current_row
+
+    ROW = current_row()
+except ImportError:  # no Airflow here
+    version_compat = None  # type: ignore[assignment]
+    ROW = {"env": "", "run": "", "airflow": ""}
+
+_NO_AIRFLOW = version_compat is None
+_NEEDS_AIRFLOW = "needs Airflow: run it through tox (make test)"
+
+
+def _row_skip(condition: bool, reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(_NO_AIRFLOW or condition, reason=_NEEDS_AIRFLOW if _NO_AIRFLOW else reason)
+
+
+# --- the machine
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork and kill -9 (POSIX)")
+
+# --- the Airflow version
+needs_listener_api = _row_skip(
+    not _NO_AIRFLOW and not version_compat.AIRFLOW_V_2_3_PLUS,
+    "Airflow 1.10-2.2 report through wrappers of real TaskInstance methods (e2e backfill tests)",
+)
+needs_dag_run_events = _row_skip(
+    not _NO_AIRFLOW and not version_compat.NEEDS_LINEAGE_BACKEND and not version_compat.AIRFLOW_V_2_5_PLUS,
+    "Airflow 2.3 and 2.4 have no DAG-run listener (README, doctor)",
+)
+needs_flask_plugins_page = _row_skip(
+    not _NO_AIRFLOW and (not version_compat.AIRFLOW_V_2_PLUS or version_compat.AIRFLOW_V_3_0_PLUS),
+    "the Flask webserver's Plugins page is Airflow 2's (1.10 has none; Airflow 3's UI reads the same "
+    "plugin information as `airflow plugins`, tested in tests/airflow)",
+)
+
+# --- the matrix row
+composer_row_only = _row_skip(not ROW.get("composer"), "the Composer layer is tested on the composer row")
+full_rows_only = _row_skip(
+    is_light(ROW),
+    f"{ROW['env']} is a light row (compat/matrix.toml): one run of the example DAG, not this one",
+)
+runs_task_processes = _row_skip(
+    ROW["run"] == "dags test",
+    "this row runs the example DAG with `airflow dags test`, which fires no DAG-run listener",
+)
+runs_dags_test = _row_skip(
+    ROW["run"] != "dags test", "this row's e2e runs already go through a backfill job, a process per task"
+)
+not_composer_row = _row_skip(
+    bool(ROW.get("composer")), "the composer row runs the af2 adapter, whose deployment af2 tests"
+)
+COMPOSE_DIR = {"af2": "airflow2", "af110": "airflow1"}.get(ROW["env"])
+has_compose_file = _row_skip(COMPOSE_DIR is None, "no compose file is built from this matrix row")
+not_af110_scheduler = _row_skip(
+    ROW["env"] == "af110",
+    "Airflow 1.10's scheduler with its SequentialExecutor finished a run in 173 s alone but not within "
+    "the 600 s wait while other matrix rows share the 2 cores; af110's backfill tests run 1.10 with a "
+    "process per try, and af2 runs its compose deployment",
+)
