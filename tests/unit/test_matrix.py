@@ -46,7 +46,9 @@ def test_every_tested_row_is_a_tox_env_pinned_by_its_constraints() -> None:
             continue
         assert row["env"] in envlist and section in tox
         assert tox[section]["basepython"] == f"python{row['python']}"
-        assert row["constraints"] in tox[section]["setenv"]
+        # tox's [airflow] setenv pins every row by compat/constraints/<env>.txt
+        assert tox[section]["setenv"].strip() == "{[airflow]setenv}"
+        assert row["constraints"] == f"compat/constraints/{row['env']}.txt"
         pins = (REPO / row["constraints"]).read_text().splitlines()
         assert f"apache-airflow=={row['airflow']}" in pins
         assert (REPO / "compat" / "expected" / f"alvin_example__{row['golden']}.json").is_file()
@@ -67,3 +69,14 @@ def test_package_version_is_declared_once_statically() -> None:
 
     # poetry needs a static [project] version; the package reports __version__ in User-Agent.
     assert tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"] == __version__
+
+
+def test_readme_names_every_module() -> None:
+    readme = (REPO / "README.md").read_text()
+    package = REPO / "alvin_integration"
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "__init__.py" or "examples" in path.parts or "mock_backend" in path.parts:
+            continue
+        relative = path.relative_to(package)
+        names = {f"`{path.name}`", f"`{relative.parent.name}/`", f"`alvin_integration/{relative}`"}
+        assert any(name in readme for name in names), f"the README's module tables miss {relative}"
