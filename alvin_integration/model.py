@@ -10,7 +10,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Dict, List, Optional, Union
+from typing import Any, ClassVar, Dict, List, Optional, Tuple, Union
 
 from alvin_integration import __version__
 from alvin_integration.redact import redacted_head, redacted_tail
@@ -140,6 +140,65 @@ class ErrorMessageRunFacet(Facet):
         trace = redacted_tail(self.stack_trace, self.MAX_STACK_TRACE, "...\n") if self.stack_trace else None
         message = redacted_head(self.message, self.MAX_MESSAGE, " ...")
         return {"message": message, "programmingLanguage": self.language, "stackTrace": trace}
+
+
+@dataclass
+class ExtractionErrorRunFacet(Facet):
+    """What lineage could not be found, and why (a statement the parser could not read, say)."""
+
+    SCHEMA_URL: ClassVar[str] = (
+        "https://openlineage.io/spec/facets/1-1-2/ExtractionErrorRunFacet.json"
+        "#/$defs/ExtractionErrorRunFacet"
+    )
+    MAX_TASK: ClassVar[int] = 2_000
+    total_tasks: int
+    errors: List[Tuple[Optional[int], str, Optional[str]]]  # (statement number, message, statement)
+
+    def fields(self) -> Dict[str, Any]:
+        errors = []
+        for number, message, task in self.errors:
+            error: Dict[str, Any] = {"errorMessage": redacted_head(message, self.MAX_TASK, " ...")}
+            if task is not None:
+                error["task"] = redacted_head(task, self.MAX_TASK, " ...")
+            if number is not None:
+                error["taskNumber"] = number
+            errors.append(error)
+        return {"totalTasks": self.total_tasks, "failedTasks": len(self.errors), "errors": errors}
+
+
+@dataclass
+class ExternalQueryRunFacet(Facet):
+    """The id of a query a warehouse ran for this task (a BigQuery job, a Snowflake query)."""
+
+    SCHEMA_URL: ClassVar[str] = (
+        "https://openlineage.io/spec/facets/1-0-2/ExternalQueryRunFacet.json#/$defs/ExternalQueryRunFacet"
+    )
+    external_query_id: str
+    source: str
+
+    def fields(self) -> Dict[str, Any]:
+        return {"externalQueryId": self.external_query_id, "source": self.source}
+
+
+@dataclass
+class ColumnLineageDatasetFacet(Facet):
+    """Which input columns each output column is computed from."""
+
+    SCHEMA_URL: ClassVar[str] = (
+        "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json"
+        "#/$defs/ColumnLineageDatasetFacet"
+    )
+    columns: Dict[str, List[Tuple[str, str, str]]]  # output column -> [(namespace, name, field)]
+
+    def fields(self) -> Dict[str, Any]:
+        return {
+            "fields": {
+                column: {
+                    "inputFields": [{"namespace": ns, "name": name, "field": f} for ns, name, f in inputs]
+                }
+                for column, inputs in sorted(self.columns.items())
+            }
+        }
 
 
 @dataclass

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
+from typing import Optional
+
+from alvin_integration.examples import EXAMPLE_CONN_ID
 
 try:  # Airflow 3
     from airflow.providers.standard.operators.python import PythonOperator
@@ -68,11 +71,13 @@ def skip() -> None:
 
 
 class SqlCarrier(PythonOperator):
-    """A Python task that carries SQL, as SQL operators do (no database needed)."""
+    """A Python task that carries SQL and a connection id, as SQL operators do (no database is opened:
+    alvin-integration names the tables from the SQL and the connection's host, port and database)."""
 
-    def __init__(self, sql: str, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, sql: str, conn_id: Optional[str] = None, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)
         self.sql = sql
+        self.conn_id = conn_id
 
 
 def make_dag(dag_id: str = "alvin_example") -> DAG:
@@ -95,6 +100,7 @@ with make_dag() as dag:
         task_id="load",
         python_callable=extract,
         sql="INSERT INTO analytics.orders SELECT * FROM staging.orders",
+        conn_id=EXAMPLE_CONN_ID,
     )
     t_flaky = PythonOperator(
         task_id="flaky",

@@ -74,6 +74,7 @@ def task_event(event_type: str, task_try: TaskTry, host: Host) -> RunEvent:
             **t.external_ids,
         },
     )
+    run_facets.update(t.run_facets)
     if event_type == FAIL and (t.error is not None or t.error_text):
         run_facets["errorMessage"] = error_facet(t.error, t.error_text)
     job_facets: Dict[str, Facet] = {"jobType": JobTypeJobFacet("TASK")}

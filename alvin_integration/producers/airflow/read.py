@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
-from alvin_integration.model import Dataset, iso_time, task_run_id
+from alvin_integration.model import Dataset, Facet, iso_time, task_run_id
 from alvin_integration.producers.airflow.attrs import read_attr, short_text
 
 CONN_ID_ATTRIBUTES = (
@@ -54,6 +54,7 @@ class TaskTry:
     error: Optional[BaseException] = None
     error_text: Optional[str] = None
     external_ids: Dict[str, Any] = field(default_factory=dict)
+    run_facets: Dict[str, Facet] = field(default_factory=dict)  # found with the lineage (extractionError)
     task: Any = field(default=None, repr=False, compare=False)  # the operator, for lineage extraction
 
     @property

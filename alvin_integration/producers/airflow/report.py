@@ -9,7 +9,7 @@ from alvin_integration.model import COMPLETE, FAIL, START, Dataset
 from alvin_integration.producers.airflow import version_compat
 from alvin_integration.producers.airflow.composer import composer_facts
 from alvin_integration.producers.airflow.events import Host, dag_run_event, task_event
-from alvin_integration.producers.airflow.lineage.declared import declared_datasets
+from alvin_integration.producers.airflow.lineage.task_lineage import lineage_of
 from alvin_integration.producers.airflow.read import read_task_try
 
 TERMINAL_EVENTS = (COMPLETE, FAIL)
@@ -39,9 +39,10 @@ def report_task(
     if emitter is None:
         return
     task_try = read_task_try(ti, try_number, state, error=error)
-    declared_inputs, declared_outputs = declared_datasets(task_try.task)
-    task_try.inputs = inputs or declared_inputs
-    task_try.outputs = outputs or declared_outputs
+    found = lineage_of(task_try)
+    task_try.inputs = inputs or found.inputs
+    task_try.outputs = outputs or found.outputs
+    task_try.run_facets.update(found.run_facets)
     emitter.emit(task_event(event_type, task_try, host_of(emitter)))
     if event_type in TERMINAL_EVENTS:
         # The task process is about to end: give delivery a bounded chance; the rest stays spooled.

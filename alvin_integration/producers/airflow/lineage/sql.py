@@ -1,0 +1,156 @@
+"""Tables (and columns) from SQL, with ``openlineage-sql``: the parser the OpenLineage provider uses.
+
+Optional (``alvin-integration[sql]``) and imported on first use. Parsing never raises: what could
+not be read becomes OpenLineage's ``extractionError`` facet. Nothing here reads a connection or
+makes a call; ``connections`` names where the SQL runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from alvin_integration.logs import log_once
+from alvin_integration.model import ColumnLineageDatasetFacet, Dataset, ExtractionErrorRunFacet
+
+MAX_SQL_BYTES = 1024 * 1024  # larger SQL is not parsed (its parse could cost the task real time)
+_UNSET: Any = object()
+_parser: Any = _UNSET
+
+# Query parameters and leftover templating, replaced so that the statement parses:
+# %(name)s and %s (pyformat), {{ ... }} (unrendered Jinja) become NULL; {% ... %} and {# ... #} go.
+_PYFORMAT = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)s|%s")
+_JINJA_EXPRESSION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+_JINJA_BLOCK = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class SqlSource:
+    """Where SQL runs, as named from the task's connection: namespace, dialect, default qualifiers."""
+
+    namespace: str
+    dialect: Optional[str] = None
+    database: Optional[str] = None
+    schema: Optional[str] = None
+    name_parts: int = 3  # database.schema.table (3), database.table (2), table (1)
+    case: Optional[str] = None  # how the engine folds unquoted names: "lower", "upper" or None
+
+
+@dataclass
+class SqlLineage:
+    """What the SQL reads and writes, and what could not be read."""
+
+    inputs: List[Dataset] = field(default_factory=list)
+    outputs: List[Dataset] = field(default_factory=list)
+    error: Optional[ExtractionErrorRunFacet] = None
+
+
+def _load_parser() -> Any:
+    global _parser
+    if _parser is _UNSET:
+        try:
+            _parser = importlib.import_module("openlineage_sql")
+        except Exception:
+            _parser = None
+    return _parser
+
+
+def prepared(statement: str) -> str:
+    """A statement with parameters and leftover Jinja replaced, so that a SQL parser reads it."""
+    statement = _JINJA_BLOCK.sub(" ", statement)
+    statement = _JINJA_EXPRESSION.sub("NULL", statement)
+    return _PYFORMAT.sub("NULL", statement)
+
+
+def statements_of(sql: Union[str, Sequence[str]]) -> List[str]:
+    """The statements of an operator's ``sql`` (a string or a list of strings), blanks left out."""
+    items = [sql] if isinstance(sql, str) else [str(s) for s in sql]
+    return [s for s in items if s.strip()]
+
+
+def _part(table: Any, part: str, source: SqlSource) -> Optional[str]:
+    """One part of a parsed table name, folded as the engine folds it unless it was quoted."""
+    text = getattr(table, part, None)
+    quoting = getattr(getattr(table, "quote_style", None), part, None)
+    if text is None or quoting is not None or source.case is None:
+        return text
+    return str(text).lower() if source.case == "lower" else str(text).upper()
+
+
+def table_name(table: Any, source: SqlSource) -> str:
+    """A parsed table's dataset name, qualified with the connection's defaults where SQL left them out."""
+    name, schema = _part(table, "name", source), _part(table, "schema", source)
+    if source.name_parts == 1:
+        parts = [schema, name]
+    elif source.name_parts == 2:  # MySQL-like: a schema is a database
+        parts = [schema or _part(table, "database", source) or source.database, name]
+    else:
+        parts = [_part(table, "database", source) or source.database, schema or source.schema, name]
+    return ".".join(str(part) for part in parts if part)
+
+
+def parse_sql(sql: Union[str, Sequence[str]], source: SqlSource) -> SqlLineage:
+    """The tables ``sql`` reads and writes, with column lineage on outputs; never raises."""
+    statements = statements_of(sql)
+    if not statements:
+        return SqlLineage()
+    size = sum(len(s.encode("utf-8", "replace")) for s in statements)
+    if size > MAX_SQL_BYTES:
+        message = f"SQL of {size} bytes not parsed (the limit is {MAX_SQL_BYTES} bytes)"
+        return SqlLineage(error=ExtractionErrorRunFacet(len(statements), [(None, message, None)]))
+    parser = _load_parser()
+    if parser is None:
+        log_once(
+            "no-sql-parser",
+            logging.INFO,
+            "alvin-integration: tables are not read from SQL without the [sql] extra "
+            "(pip install 'alvin-integration[sql]'); the SQL itself is reported",
+        )
+        message = "tables are not read from SQL: install alvin-integration[sql]"
+        return SqlLineage(error=ExtractionErrorRunFacet(len(statements), [(None, message, None)]))
+    try:
+        meta = parser.parse([prepared(s) for s in statements], dialect=source.dialect, default_schema=None)
+    except Exception as exc:  # the parser's own failure, whatever it is
+        message = f"the SQL parser failed: {type(exc).__name__}: {exc}"
+        return SqlLineage(error=ExtractionErrorRunFacet(len(statements), [(None, message, None)]))
+    return _lineage(meta, source, len(statements))
+
+
+def _lineage(meta: Any, source: SqlSource, total: int) -> SqlLineage:
+    inputs = _datasets(meta.in_tables, source)
+    outputs = _datasets(meta.out_tables, source)
+    columns: Dict[str, Dict[str, List[Tuple[str, str, str]]]] = {}
+    for column in getattr(meta, "column_lineage", None) or []:
+        target = column.descendant.origin
+        output = table_name(target, source) if target is not None else None
+        if output is None and len(outputs) == 1:
+            output = outputs[0].name
+        if output is None:
+            continue
+        fields = [
+            (source.namespace, table_name(item.origin, source), str(item.name))
+            for item in column.lineage
+            if item.origin is not None
+        ]
+        if fields:
+            columns.setdefault(output, {})[str(column.descendant.name)] = fields
+    for dataset in outputs:
+        if dataset.name in columns:
+            dataset.facets["columnLineage"] = ColumnLineageDatasetFacet(columns[dataset.name])
+    errors = [
+        (getattr(e, "index", None), str(getattr(e, "message", e)), getattr(e, "origin_statement", None))
+        for e in getattr(meta, "errors", None) or []
+    ]
+    return SqlLineage(inputs, outputs, ExtractionErrorRunFacet(total, errors) if errors else None)
+
+
+def _datasets(tables: Any, source: SqlSource) -> List[Dataset]:
+    found: List[Dataset] = []
+    for table in tables or []:
+        name = table_name(table, source)
+        if name and all(d.name != name for d in found):
+            found.append(Dataset(source.namespace, name))
+    return found
