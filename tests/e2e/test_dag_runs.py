@@ -13,6 +13,7 @@ import pytest
 from tests.support.airflow_home import (
     EXPECTED_STATES,
     GOLDEN,
+    GOLDEN_EVENTS,
     ROW,
     RUN_DATE,
     fresh_home,
@@ -22,20 +23,12 @@ from tests.support.airflow_home import (
     task_states,
 )
 from tests.support.fault_server import FaultServer, refused_url
-from tests.support.matrix import is_light
+from tests.support.golden import assert_golden, masked_events
 from tests.support.processes import MockBackendProcess, alvin_env, run_cli
+from tests.support.skips import full_rows_only, needs_dag_run_events, runs_task_processes
 
 # A traceback line in our code; the example DAG (whose failure is on purpose) ships in the package.
 OUR_FRAME = re.compile(r'File "[^"]*alvin_integration/(?!examples/)')
-
-
-# More runs of the example DAG than one: not on the light rows, which prove one run per row.
-full_rows_only = pytest.mark.skipif(
-    is_light(ROW),
-    reason=f"{ROW['env']} is a light row (compat/matrix.toml): one run of the example DAG, not this one",
-)
-# Airflow versions with task listeners but no DAG-run listener (2.3 and 2.4)
-NO_DAG_RUN_HOOK = not ROW.get("lineage_backend") and ROW["airflow"].startswith(("2.3.", "2.4."))
 
 
 # One run of the example DAG: (events received, task states, output, metadata payloads received).
@@ -66,14 +59,14 @@ def test_every_task_try_is_reported_as_the_golden_file_says(
     reported: Reported,
 ) -> None:
     events, states, output, _, _ = reported
-    lines = task_lines(events)
-    if os.environ.get("ALVIN_UPDATE_GOLDEN"):  # rewrites the file, and never passes by itself
-        GOLDEN.write_text(json.dumps(lines, indent=1) + "\n")
-        pytest.fail(f"{GOLDEN} rewritten: review `git diff`, then run again without ALVIN_UPDATE_GOLDEN")
-    assert GOLDEN.exists(), f"no golden file {GOLDEN}; run once with ALVIN_UPDATE_GOLDEN=1 and review it"
-    assert lines == json.loads(GOLDEN.read_text())
+    assert_golden(task_lines(events), GOLDEN)
     assert states == EXPECTED_STATES
     assert "this has no impact" not in output, output[-3000:]  # none of our guards fired
+
+
+def test_every_event_says_what_the_golden_file_says_value_by_value(reported: Reported) -> None:
+    """Every field of every task event (facets included), only times, versions and traces masked."""
+    assert_golden(masked_events([item["event"] for item in reported[0]]), GOLDEN_EVENTS)
 
 
 def test_every_request_from_airflow_names_us_and_this_airflow(reported: Reported) -> None:
@@ -157,8 +150,8 @@ def test_reported_events_validate_against_the_openlineage_schema(
         schema.assert_valid(item["event"])
 
 
-@pytest.mark.skipif(ROW["run"] == "dags test", reason="`airflow dags test` fires no DAG-run listener")
-@pytest.mark.skipif(NO_DAG_RUN_HOOK, reason="Airflow 2.3 and 2.4 have no DAG-run listener (README, doctor)")
+@runs_task_processes
+@needs_dag_run_events
 def test_dag_runs_are_reported(reported: Reported) -> None:
     dag_events = [e["event"] for e in reported[0] if e["event"]["job"]["name"] == "alvin_example"]
     assert [e["eventType"] for e in dag_events] == ["START", "FAIL"]
