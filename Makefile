@@ -30,7 +30,7 @@ DEMO_PYTHON := $(firstword $(wildcard $(PYENV_ROOT)/versions/3.11*/bin/python3.1
 demo: $(TOX) ## the example DAG through Airflow 2 (pinned by compat/) to a local mock Alvin API
 	@echo "==> creating $(DEMO)/venv with Airflow 2 (constraints: compat/constraints/af2.txt) and this package"
 	$(TOOLS)/bin/uv venv --quiet --allow-existing --python $(DEMO_PYTHON) $(DEMO)/venv
-	UV_CONSTRAINT=compat/constraints/af2.txt VIRTUAL_ENV=$(DEMO)/venv $(TOOLS)/bin/uv pip install --quiet ".[airflow2]"
+	UV_CONSTRAINT=compat/constraints/af2.txt VIRTUAL_ENV=$(DEMO)/venv $(TOOLS)/bin/uv pip install --quiet ".[airflow2,sql]"
 	@echo "==> alvin-integration demo"
 	$(GUARD_HOME) $(DEMO)/venv/bin/alvin-integration demo
 

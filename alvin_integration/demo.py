@@ -15,7 +15,7 @@ from typing import Callable, Dict, List
 
 from alvin_integration.config import load_settings
 from alvin_integration.emitter import Emitter
-from alvin_integration.examples import EXAMPLE_CONN_URI
+from alvin_integration.examples import EXAMPLE_CONNECTIONS
 from alvin_integration.mock_backend.server import make_server, start_in_thread
 from alvin_integration.mock_backend.store import Store
 
@@ -75,8 +75,8 @@ def run_demo(keep: bool = False, out: Callable[[str], None] = print) -> int:
         ALVIN_API_KEY=DEMO_API_KEY,
         ALVIN_PLATFORM_ID="demo",
         ALVIN_EXAMPLE_RETRY_MARKER=os.path.join(home, "retry-marker"),
-        AIRFLOW_CONN_ALVIN_EXAMPLE_DB=EXAMPLE_CONN_URI,
     )
+    env.update(EXAMPLE_CONNECTIONS)
     if version_compat.NEEDS_LINEAGE_BACKEND:
         env["AIRFLOW__LINEAGE__BACKEND"] = version_compat.LINEAGE_BACKEND_CLASS
     version = version_compat.AIRFLOW_VERSION_TEXT

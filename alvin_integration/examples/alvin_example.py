@@ -10,7 +10,7 @@ import os
 from datetime import datetime, timedelta
 from typing import Optional
 
-from alvin_integration.examples import EXAMPLE_CONN_ID
+from alvin_integration.examples import EXAMPLE_CONN_ID, EXAMPLE_SQLITE_CONN_ID
 
 try:  # Airflow 3
     from airflow.providers.standard.operators.python import PythonOperator
@@ -80,6 +80,33 @@ class SqlCarrier(PythonOperator):
         self.conn_id = conn_id
 
 
+try:  # the common SQL operator (Airflow 2.3+ with common-sql 1.3+, 3.x)
+    from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator as _SqlOperator
+
+    _CONN_ARGUMENT = "conn_id"
+except ImportError:
+    try:  # Airflow 2.0-2.2: the SQLite provider's own operator
+        from airflow.providers.sqlite.operators.sqlite import SqliteOperator as _SqlOperator
+    except ImportError:  # Airflow 1.10
+        from airflow.operators.sqlite_operator import SqliteOperator as _SqlOperator
+    _CONN_ARGUMENT = "sqlite_conn_id"
+
+
+class SqliteQuery(_SqlOperator):  # type: ignore[misc,valid-type]
+    """SQL that really runs on the example's SQLite database (one class name on every version)."""
+
+    def __init__(self, conn_id: str, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs[_CONN_ARGUMENT] = conn_id
+        super().__init__(**kwargs)
+
+
+TRANSFORM_SQL = [
+    "CREATE TABLE IF NOT EXISTS raw_orders (id INTEGER, amount REAL)",
+    "CREATE TABLE IF NOT EXISTS order_totals (id INTEGER, total REAL)",
+    "INSERT INTO order_totals SELECT id, amount * 2 AS total FROM raw_orders",
+]
+
+
 def make_dag(dag_id: str = "alvin_example") -> DAG:
     """A daily DAG, no catch-up, declared as this Airflow version takes it."""
     arguments = dict(dag_id=dag_id, start_date=datetime(2026, 1, 1), catchup=False)
@@ -111,4 +138,6 @@ with make_dag() as dag:
     )
     t_fail = PythonOperator(task_id="fail", python_callable=fail)
     t_skip = PythonOperator(task_id="skip", python_callable=skip)
+    t_transform = SqliteQuery(task_id="transform", sql=TRANSFORM_SQL, conn_id=EXAMPLE_SQLITE_CONN_ID)
     t_extract >> [t_load, t_flaky]
+    t_load >> t_transform

@@ -46,7 +46,10 @@ def test_the_compose_deployment_reports_dag_runs_and_every_try(migrated_home: st
     try:
         home = fresh_home(migrated_home, tmp_path / "home")
         env = airflow_env(home, refused_url())
-        for name in [n for n in env if n.startswith("ALVIN_") and n != "ALVIN_EXAMPLE_RETRY_MARKER"]:
+        # what the services need must come from the compose file: settings and the example's connections
+        for name in [
+            n for n in env if n.startswith(("ALVIN_", "AIRFLOW_CONN_")) and n != "ALVIN_EXAMPLE_RETRY_MARKER"
+        ]:
             del env[name]
         for name, value in common["environment"].items():
             if not any(part in name for part in INFRASTRUCTURE):

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-from alvin_integration.examples import EXAMPLE_CONN_URI
+from alvin_integration.examples import EXAMPLE_CONNECTIONS
 from alvin_integration.producers.airflow import version_compat
 from tests.support.matrix import current_row
 from tests.support.processes import REPO, alvin_env
@@ -22,6 +22,7 @@ GOLDEN_EVENTS = GOLDEN.with_name(f"alvin_example__{ROW['golden']}.events.json") 
 EXPECTED_STATES = {
     "extract": "success",
     "load": "success",
+    "transform": "success",
     "flaky": "success",
     "fail": "failed",
     "skip": "skipped",
@@ -51,9 +52,9 @@ def airflow_env(home: str, url: str, **extra: str) -> Dict[str, str]:
         AIRFLOW__CORE__UNIT_TEST_MODE="false",
         AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
         ALVIN_EXAMPLE_RETRY_MARKER=os.path.join(home, "retry-marker"),
-        AIRFLOW_CONN_ALVIN_EXAMPLE_DB=EXAMPLE_CONN_URI,
         ALVIN_FLUSH_TIMEOUT=extra.get("ALVIN_FLUSH_TIMEOUT", "5"),
     )
+    env.update(EXAMPLE_CONNECTIONS)
     # Airflow must see the installed package only: the source tree (and the egg-info a wheel build
     # leaves in it) on sys.path would register the plugin's entry point twice.
     env.pop("PYTHONPATH", None)
@@ -142,7 +143,7 @@ def _json_of(output: str) -> Any:
     return json.loads(line)
 
 
-TASKS = ("extract", "load", "flaky", "fail", "skip")
+TASKS = tuple(EXPECTED_STATES)
 
 
 def task_states(

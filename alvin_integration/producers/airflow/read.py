@@ -122,7 +122,7 @@ def read_task_try(
         start=start,
         end=end,
         duration=float(duration) if isinstance(duration, (int, float)) else None,
-        pool=short_text(read_attr(ti, "pool")),
+        pool=short_text(read_attr(ti, "pool") or read_attr(task, "pool")),  # 3.x: the task's only
         operator=type(task).__name__ if task is not None else short_text(read_attr(ti, "operator")),
         conn_id=conn_id_of(task),
         map_index=read_attr(ti, "map_index"),
