@@ -30,6 +30,7 @@ NUMBER_RANGES: Dict[str, Tuple[float, float]] = {
     "spool_max_mb": (1.0, 1_048_576.0),  # 1 MB to 1 TB
     "http_timeout": (0.1, 600.0),
     "flush_timeout": (0.0, 600.0),
+    "max_event_kb": (16.0, 65_536.0),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -66,6 +67,18 @@ SPECS: Tuple[SettingSpec, ...] = (
         "5",
         "Seconds a finishing task may wait for delivery",
     ),
+    SettingSpec(
+        "ALVIN_MAX_EVENT_KB",
+        "max_event_kb",
+        "1024",
+        "Largest event sent, in KB; larger ones are cut (SQL, column lineage, stack traces first)",
+    ),
+    SettingSpec(
+        "ALVIN_EXTRACTORS",
+        "extractors",
+        None,
+        "Lineage extractors of your own operators: comma-separated module:function paths",
+    ),
     SettingSpec("ALVIN_VERIFY_SSL", "verify_ssl", "true", "false turns TLS certificate checks off"),
     SettingSpec("ALVIN_CA_BUNDLE", "ca_bundle", None, "Path of a CA bundle for a private CA"),
     SettingSpec("ALVIN_VERBOSE_LOG", "verbose_log", "false", "true logs every delivery and stack traces"),
@@ -84,6 +97,8 @@ class Settings:
     spool_max_mb: float = 256.0
     http_timeout: float = 10.0
     flush_timeout: float = 5.0
+    max_event_kb: float = 1024.0
+    extractors: Optional[str] = None
     verify_ssl: bool = True
     ca_bundle: Optional[str] = None
     verbose_log: bool = False
@@ -336,6 +351,7 @@ def load_settings(
         "spool_max_mb": _parse_number,
         "http_timeout": _parse_number,
         "flush_timeout": _parse_number,
+        "max_event_kb": _parse_number,
         "verify_ssl": _parse_bool,
         "verbose_log": _parse_bool,
     }
@@ -350,6 +366,7 @@ def load_settings(
         platform_id=platform_id,
         spool_dir=os.path.expanduser(spool_dir),
         ca_bundle=ca_bundle,
+        extractors=(raw.get("extractors") or "").strip() or None,
         **parsed,  # type: ignore[arg-type]
     )
     return LoadedSettings(settings, [], sources)

@@ -23,6 +23,7 @@ from alvin_integration.config import LoadedSettings, Settings, load_settings
 from alvin_integration.logs import get_logger, log_once
 from alvin_integration.model import MetadataBatch, RunEvent
 from alvin_integration.redact import redact
+from alvin_integration.sizing import fit_event
 from alvin_integration.spool import Record, Spool, Verdict
 from alvin_integration.workers import DaemonPool
 
@@ -113,7 +114,10 @@ class Emitter:
             path, order_key = LINEAGE_PATH, event.run.run_id
         else:
             path, order_key = METADATA_PATH, "metadata"
-        body = json.dumps(redact(event.to_dict()), separators=(",", ":"), ensure_ascii=False, default=str)
+        payload = redact(event.to_dict())
+        if isinstance(event, RunEvent):  # never sent oversize, never dropped for its size
+            payload = fit_event(payload, int(self.settings.max_event_kb * 1024))
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
         record = Record(event.event_id, path, body.encode("utf-8"), order_key=order_key)
         self.spool.append(record)
         self._last_emit = time.monotonic()
