@@ -39,7 +39,7 @@ def report_task(
     if emitter is None:
         return
     task_try = read_task_try(ti, try_number, state, error=error)
-    found = lineage_of(task_try)
+    found = lineage_of(task_try, getattr(emitter.settings, "extractors", None))
     task_try.inputs = inputs or found.inputs
     task_try.outputs = outputs or found.outputs
     task_try.run_facets.update(found.run_facets)

@@ -111,40 +111,43 @@ def parse_sql(sql: Union[str, Sequence[str]], source: SqlSource) -> SqlLineage:
         )
         message = "tables are not read from SQL: install alvin-integration[sql]"
         return SqlLineage(error=ExtractionErrorRunFacet(len(statements), [(None, message, None)]))
-    try:
-        meta = parser.parse([prepared(s) for s in statements], dialect=source.dialect, default_schema=None)
-    except Exception as exc:  # the parser's own failure, whatever it is
-        message = f"the SQL parser failed: {type(exc).__name__}: {exc}"
-        return SqlLineage(error=ExtractionErrorRunFacet(len(statements), [(None, message, None)]))
-    return _lineage(meta, source, len(statements))
-
-
-def _lineage(meta: Any, source: SqlSource, total: int) -> SqlLineage:
-    inputs = _datasets(meta.in_tables, source)
-    outputs = _datasets(meta.out_tables, source)
-    columns: Dict[str, Dict[str, List[Tuple[str, str, str]]]] = {}
-    for column in getattr(meta, "column_lineage", None) or []:
-        target = column.descendant.origin
-        output = table_name(target, source) if target is not None else None
-        if output is None and len(outputs) == 1:
-            output = outputs[0].name
-        if output is None:
+    found = SqlLineage()
+    errors: List[Tuple[Optional[int], str, Optional[str]]] = []
+    for number, statement in enumerate(statements):  # one at a time: columns belong to its output
+        try:
+            meta = parser.parse([prepared(statement)], dialect=source.dialect, default_schema=None)
+        except Exception as exc:  # the parser's own failure, whatever it is
+            errors.append((number, f"the SQL parser failed: {type(exc).__name__}: {exc}", statement))
             continue
+        errors += [
+            (number, str(getattr(e, "message", e)), statement) for e in getattr(meta, "errors", None) or []
+        ]
+        _merge(found, meta, source)
+    found.error = ExtractionErrorRunFacet(len(statements), errors) if errors else None
+    return found
+
+
+def _merge(found: SqlLineage, meta: Any, source: SqlSource) -> None:
+    """Add one statement's tables, and its column lineage to its one output, to what was found."""
+    inputs, outputs = _datasets(meta.in_tables, source), _datasets(meta.out_tables, source)
+    columns: Dict[str, List[Tuple[str, str, str]]] = {}
+    for column in getattr(meta, "column_lineage", None) or []:
         fields = [
             (source.namespace, table_name(item.origin, source), str(item.name))
             for item in column.lineage
             if item.origin is not None
         ]
         if fields:
-            columns.setdefault(output, {})[str(column.descendant.name)] = fields
-    for dataset in outputs:
-        if dataset.name in columns:
-            dataset.facets["columnLineage"] = ColumnLineageDatasetFacet(columns[dataset.name])
-    errors = [
-        (getattr(e, "index", None), str(getattr(e, "message", e)), getattr(e, "origin_statement", None))
-        for e in getattr(meta, "errors", None) or []
-    ]
-    return SqlLineage(inputs, outputs, ExtractionErrorRunFacet(total, errors) if errors else None)
+            columns[str(column.descendant.name)] = fields
+    if columns and len(outputs) == 1:
+        outputs[0].facets["columnLineage"] = ColumnLineageDatasetFacet(columns)
+    for target, more in ((found.inputs, inputs), (found.outputs, outputs)):
+        for dataset in more:
+            known = next((d for d in target if d.name == dataset.name), None)
+            if known is None:
+                target.append(dataset)
+            elif "columnLineage" in dataset.facets:  # a later statement writing it again
+                known.facets["columnLineage"] = dataset.facets["columnLineage"]
 
 
 def _datasets(tables: Any, source: SqlSource) -> List[Dataset]:

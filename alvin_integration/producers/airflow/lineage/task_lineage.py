@@ -1,4 +1,4 @@
-"""All the lineage of one task try: declared inlets/outlets, then what its SQL reads and writes.
+"""All the lineage of one task try: declared inlets/outlets, its SQL's tables, users' extractors.
 
 Runs on the task's path: no I/O beyond reading the task's Airflow connection (as its hook does, once
 per process), no call to a database or vendor API, and nothing raised: a failure is reported in
@@ -8,16 +8,18 @@ the ``extractionError`` facet and the event is sent with what was found.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from alvin_integration.model import Dataset, ExtractionErrorRunFacet, Facet
 from alvin_integration.producers.airflow.attrs import read_attr
 from alvin_integration.producers.airflow.lineage.connections import sql_source
 from alvin_integration.producers.airflow.lineage.declared import declared_datasets
+from alvin_integration.producers.airflow.lineage.extractors import run_extractors
 from alvin_integration.producers.airflow.lineage.sql import SqlSource, parse_sql
 from alvin_integration.producers.airflow.read import TaskTry
 
 _sources: Dict[str, Optional[SqlSource]] = {}  # conn_id -> where its SQL runs, read once per process
+Error = Tuple[Optional[int], str, Optional[str]]
 
 
 @dataclass
@@ -44,33 +46,54 @@ def _add(found: List[Dataset], more: List[Dataset]) -> None:
             found.append(dataset)
 
 
-def lineage_of(task_try: TaskTry) -> FoundLineage:
-    """Declared datasets, plus the tables of the task's SQL named from its connection; never raises."""
+def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error]) -> int:
+    """Add the tables of the task's SQL; the number of statements looked at."""
+    try:
+        source = _source_of(task_try.conn_id, task_try.task) if task_try.conn_id else None
+    except Exception as exc:  # the connection is unknown here, or its secrets backend failed
+        errors.append(
+            (None, f"connection {task_try.conn_id!r} could not be read: {type(exc).__name__}: {exc}", None)
+        )
+        return 1
+    if source is None:
+        why = f"connection {task_try.conn_id!r} names no database" if task_try.conn_id else "no connection"
+        errors.append((None, f"tables not named from SQL: {why}", None))
+        return 1
+    statements = read_attr(task_try.task, "sql")
+    if not isinstance(statements, (str, list, tuple)):
+        statements = task_try.sql or ""
+    sql = parse_sql(statements, source)
+    _add(found.inputs, sql.inputs)
+    _add(found.outputs, sql.outputs)
+    if sql.error is None:
+        return 1
+    errors.extend(sql.error.errors)
+    return sql.error.total_tasks
+
+
+def lineage_of(task_try: TaskTry, extractors: Optional[str] = None) -> FoundLineage:
+    """Declared datasets, the tables of the task's SQL and what users' extractors return; never raises.
+
+    ``extractors``: the ``ALVIN_EXTRACTORS`` setting (entry points are always read).
+    """
     found = FoundLineage()
+    errors: List[Error] = []
+    looked_at = 0
     try:
         found.inputs, found.outputs = declared_datasets(task_try.task)
     except Exception as exc:
-        found.run_facets["extractionError"] = _error(f"declared inlets/outlets: {type(exc).__name__}: {exc}")
-    if not task_try.sql:
-        return found
+        errors.append((None, f"declared inlets/outlets: {type(exc).__name__}: {exc}", None))
+    if task_try.sql:
+        looked_at += _sql_lineage(task_try, found, errors)
     try:
-        source = _source_of(task_try.conn_id, task_try.task) if task_try.conn_id else None
-    except Exception as exc:  # the connection is unknown here, or its backend failed
-        found.run_facets["extractionError"] = _error(
-            f"connection {task_try.conn_id!r} could not be read: {type(exc).__name__}: {exc}"
-        )
-        return found
-    if source is None:
-        why = f"connection {task_try.conn_id!r} names no database" if task_try.conn_id else "no connection"
-        found.run_facets["extractionError"] = _error(f"tables not named from SQL: {why}")
-        return found
-    sql = parse_sql(read_attr(task_try.task, "sql") or task_try.sql, source)
-    _add(found.inputs, sql.inputs)
-    _add(found.outputs, sql.outputs)
-    if sql.error is not None:
-        found.run_facets["extractionError"] = sql.error
+        extracted = run_extractors(task_try.task, extractors)
+        _add(found.inputs, extracted.inputs)
+        _add(found.outputs, extracted.outputs)
+        found.run_facets.update(extracted.run_facets)
+        errors.extend((None, message, None) for message in extracted.errors)
+        looked_at += len(extracted.errors)
+    except Exception as exc:
+        errors.append((None, f"extractors: {type(exc).__name__}: {exc}", None))
+    if errors:
+        found.run_facets["extractionError"] = ExtractionErrorRunFacet(max(looked_at, len(errors)), errors)
     return found
-
-
-def _error(message: str) -> ExtractionErrorRunFacet:
-    return ExtractionErrorRunFacet(1, [(None, message, None)])
