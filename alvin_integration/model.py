@@ -147,8 +147,7 @@ class ExtractionErrorRunFacet(Facet):
     """What lineage could not be found, and why (a statement the parser could not read, say)."""
 
     SCHEMA_URL: ClassVar[str] = (
-        "https://openlineage.io/spec/facets/1-1-2/ExtractionErrorRunFacet.json"
-        "#/$defs/ExtractionErrorRunFacet"
+        "https://openlineage.io/spec/facets/1-1-2/ExtractionErrorRunFacet.json#/$defs/ExtractionErrorRunFacet"
     )
     MAX_TASK: ClassVar[int] = 2_000
     total_tasks: int
