@@ -41,6 +41,10 @@ needs_dag_run_events = _row_skip(
     not _NO_AIRFLOW and not version_compat.NEEDS_LINEAGE_BACKEND and not version_compat.AIRFLOW_V_2_5_PLUS,
     "Airflow 2.3 and 2.4 have no DAG-run listener (README, doctor)",
 )
+needs_hook_lineage = _row_skip(
+    not _NO_AIRFLOW and not version_compat.AIRFLOW_V_2_10_PLUS,
+    "hooks collect lineage from Airflow 2.10 on",
+)
 needs_flask_plugins_page = _row_skip(
     not _NO_AIRFLOW and (not version_compat.AIRFLOW_V_2_PLUS or version_compat.AIRFLOW_V_3_0_PLUS),
     "the Flask webserver's Plugins page is Airflow 2's (1.10 has none; Airflow 3's UI reads the same "

@@ -21,6 +21,11 @@ def host_of(emitter: Emitter) -> Host:
     return Host(emitter.settings.platform_id, version, composer_facts(version))
 
 
+def _merged(first: List[Dataset], then: List[Dataset]) -> List[Dataset]:
+    names = {(d.namespace, d.name) for d in first}
+    return first + [d for d in then if (d.namespace, d.name) not in names]
+
+
 def report_task(
     event_type: str,
     ti: Any,
@@ -39,9 +44,11 @@ def report_task(
     if emitter is None:
         return
     task_try = read_task_try(ti, try_number, state, error=error)
-    found = lineage_of(task_try, getattr(emitter.settings, "extractors", None))
-    task_try.inputs = inputs or found.inputs
-    task_try.outputs = outputs or found.outputs
+    extractors = getattr(emitter.settings, "extractors", None)
+    found = lineage_of(task_try, extractors, at_end=event_type in TERMINAL_EVENTS)
+    # what the host resolved (1.10-2.2's backend) first, then what was found beyond it
+    task_try.inputs = _merged(inputs or [], found.inputs)
+    task_try.outputs = _merged(outputs or [], found.outputs)
     task_try.run_facets.update(found.run_facets)
     emitter.emit(task_event(event_type, task_try, host_of(emitter)))
     if event_type in TERMINAL_EVENTS:

@@ -102,3 +102,32 @@ def get_connection(conn_id: str) -> Any:
     else:
         from airflow.hooks.base_hook import BaseHook
     return BaseHook.get_connection(conn_id)
+
+
+def hook_lineage_readers() -> List[Any]:
+    """Our hook-lineage reader class for the plugin (Airflow 2.10+ and 3.x), so hooks collect lineage.
+
+    Airflow's hooks record what they read and write only when some plugin registers a reader.
+    """
+    from alvin_integration.producers.airflow import version_compat
+
+    if version_compat.AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk.lineage import HookLineageReader
+    elif version_compat.AIRFLOW_V_2_10_PLUS:
+        from airflow.lineage.hook import HookLineageReader
+    else:
+        return []
+    return [type("AlvinHookLineageReader", (HookLineageReader,), {"__module__": __name__})]
+
+
+def hook_lineage_collector() -> Any:
+    """This process's hook-lineage collector (Airflow 2.10+ and 3.x), else None."""
+    from alvin_integration.producers.airflow import version_compat
+
+    if version_compat.AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk.lineage import get_hook_lineage_collector
+    elif version_compat.AIRFLOW_V_2_10_PLUS:
+        from airflow.lineage.hook import get_hook_lineage_collector
+    else:
+        return None
+    return get_hook_lineage_collector()

@@ -7,14 +7,15 @@ the ``extractionError`` facet and the event is sent with what was found.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Tuple
 
-from alvin_integration.model import Dataset, ExtractionErrorRunFacet, Facet
+from alvin_integration.model import Dataset, ExternalQueryRunFacet, ExtractionErrorRunFacet, Facet
 from alvin_integration.producers.airflow.attrs import read_attr
 from alvin_integration.producers.airflow.lineage.connections import sql_source
 from alvin_integration.producers.airflow.lineage.declared import declared_datasets
 from alvin_integration.producers.airflow.lineage.extractors import run_extractors
+from alvin_integration.producers.airflow.lineage.hook_lineage import SqlJob, hook_lineage, mark_start
 from alvin_integration.producers.airflow.lineage.sql import SqlSource, parse_sql
 from alvin_integration.producers.airflow.read import TaskTry
 
@@ -31,13 +32,24 @@ class FoundLineage:
     run_facets: Dict[str, Facet] = field(default_factory=dict)
 
 
-def _source_of(conn_id: str, task: Any) -> Optional[SqlSource]:
+def _connection_source(conn_id: str) -> Optional[SqlSource]:
     if conn_id not in _sources:
         from alvin_integration.producers.airflow.adapters import get_connection
 
-        project = read_attr(task, "project_id")
-        _sources[conn_id] = sql_source(get_connection(conn_id), project if isinstance(project, str) else None)
+        _sources[conn_id] = sql_source(get_connection(conn_id))
     return _sources[conn_id]
+
+
+def _source_of(conn_id: str, task: Any) -> Optional[SqlSource]:
+    if type(task).__name__.startswith("BigQuery"):  # always "bigquery"; the project qualifies tables
+        project = read_attr(task, "project_id")
+        if not isinstance(project, str):
+            try:
+                project = getattr(_connection_source(conn_id), "database", None)
+            except Exception:  # no such connection here: the tables stay unqualified by a project
+                project = None
+        return SqlSource("bigquery", "bigquery", project, None, 3, None)
+    return _connection_source(conn_id)
 
 
 def _add(found: List[Dataset], more: List[Dataset]) -> None:
@@ -71,8 +83,50 @@ def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error]) ->
     return sql.error.total_tasks
 
 
-def lineage_of(task_try: TaskTry, extractors: Optional[str] = None) -> FoundLineage:
-    """Declared datasets, the tables of the task's SQL and what users' extractors return; never raises.
+def _hook_sql(job: SqlJob, found: FoundLineage, errors: List[Error]) -> Optional[str]:
+    """Add the tables of one statement a hook ran; the query source (``snowflake``...) if known."""
+    source = _connection_source(job.conn_id) if job.conn_id else None
+    if source is None:
+        return None
+    source = replace(
+        source, database=job.default_db or source.database, schema=job.default_schema or source.schema
+    )
+    sql = parse_sql(job.sql, source)
+    _add(found.inputs, sql.inputs)
+    _add(found.outputs, sql.outputs)
+    if sql.error is not None:
+        errors.extend(sql.error.errors)
+    return source.namespace.split(":", 1)[0]
+
+
+def _at_end(task_try: TaskTry, found: FoundLineage, errors: List[Error]) -> None:
+    """What only the end of a try knows: what its hooks collected, the warehouse job ids it ran."""
+    queries: List[Tuple[str, str]] = []  # (query id, source)
+    try:
+        collected = hook_lineage(task_try.run_id)
+        _add(found.inputs, collected.inputs)
+        _add(found.outputs, collected.outputs)
+        for job in collected.sql_jobs:
+            kind = _hook_sql(job, found, errors)
+            if job.job_id and kind:
+                queries.append((job.job_id, kind))
+    except Exception as exc:
+        errors.append((None, f"hook lineage: {type(exc).__name__}: {exc}", None))
+    ids = task_try.external_ids
+    if ids.get("bigquery_job_id"):
+        queries.insert(0, (str(ids["bigquery_job_id"]), "bigquery"))
+    for query_id in ids.get("query_ids") or []:
+        source = _sources.get(task_try.conn_id or "")
+        queries.append((str(query_id), source.namespace.split(":", 1)[0] if source else "snowflake"))
+    if queries:
+        found.run_facets["externalQuery"] = ExternalQueryRunFacet(*queries[0])
+        if len(queries) > 1 and "query_ids" not in ids:
+            ids["query_ids"] = [query for query, _ in queries]
+
+
+def lineage_of(task_try: TaskTry, extractors: Optional[str] = None, at_end: bool = False) -> FoundLineage:
+    """Declared datasets, the tables of the task's SQL, what its hooks collected (``at_end``) and what
+    users' extractors return; never raises.
 
     ``extractors``: the ``ALVIN_EXTRACTORS`` setting (entry points are always read).
     """
@@ -94,6 +148,13 @@ def lineage_of(task_try: TaskTry, extractors: Optional[str] = None) -> FoundLine
         looked_at += len(extracted.errors)
     except Exception as exc:
         errors.append((None, f"extractors: {type(exc).__name__}: {exc}", None))
+    if at_end:
+        _at_end(task_try, found, errors)
+    else:
+        try:
+            mark_start(task_try.run_id)
+        except Exception as exc:
+            errors.append((None, f"hook lineage: {type(exc).__name__}: {exc}", None))
     if errors:
         found.run_facets["extractionError"] = ExtractionErrorRunFacet(max(looked_at, len(errors)), errors)
     return found
