@@ -77,13 +77,27 @@ def split_error(error: Any) -> Tuple[Optional[BaseException], Optional[str]]:
 
 
 def sql_of(task: Any) -> Optional[str]:
-    """The SQL an operator runs (a list of statements joined by ``;``), or None."""
+    """The SQL an operator runs (a list of statements joined by ``;``), or None.
+
+    ``sql`` on SQL operators; BigQueryInsertJobOperator keeps it in ``configuration.query.query``.
+    """
     sql = read_attr(task, "sql")
+    configuration = read_attr(task, "configuration")
+    if sql is None and isinstance(configuration, dict) and isinstance(configuration.get("query"), dict):
+        sql = configuration["query"].get("query")
     if sql is None:
         return None
     if isinstance(sql, (list, tuple)):
         return ";\n".join(str(statement) for statement in sql)
     return sql if isinstance(sql, str) else None
+
+
+def _created_hook(task: Any) -> Any:
+    """The hook a SQL operator already created (``_hook`` is a cached property: never create it here)."""
+    try:
+        return vars(task).get("_hook")
+    except TypeError:  # no __dict__
+        return None
 
 
 def conn_id_of(task: Any) -> Optional[str]:
@@ -106,7 +120,7 @@ def read_task_try(
         for key, value in (
             ("bigquery_job_id", read_attr(task, "job_id")),
             ("project_id", read_attr(task, "project_id")),
-            ("query_ids", read_attr(task, "query_ids")),
+            ("query_ids", read_attr(task, "query_ids") or read_attr(_created_hook(task), "query_ids")),
         )
         if isinstance(value, str) or (key == "query_ids" and isinstance(value, list) and value)
     }
