@@ -50,10 +50,12 @@ unit: $(TOX) ## unit tests on one Python (no Airflow)
 	$(TOX) run -e unit-py311
 
 .PHONY: bench
-bench: $(TOX) ## print delivery benchmarks (emit latency, drain rate, flush)
+bench: $(TOX) ## print benchmarks (delivery, redaction, lineage extraction on the af2 row)
 	@echo "==> benchmarks (figures, not pass/fail)"
 	$(GUARD_HOME) $(TOX) exec -e unit-py311 -- python benchmarks/bench_delivery.py
 	$(GUARD_HOME) $(TOX) exec -e unit-py311 -- python benchmarks/bench_redact.py
+	$(GUARD_HOME) $(TOX) run -e af2 --notest -q
+	$(GUARD_HOME) $(TOX) exec -e af2 -- python benchmarks/bench_lineage.py
 
 # --- Docker (the README's local workflow). Needs a running Docker engine. ---------------------
 COMPOSE_AIRFLOW2 := docker compose -f docker/airflow2/docker-compose.yaml

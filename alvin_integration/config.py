@@ -31,6 +31,7 @@ NUMBER_RANGES: Dict[str, Tuple[float, float]] = {
     "http_timeout": (0.1, 600.0),
     "flush_timeout": (0.0, 600.0),
     "max_event_kb": (16.0, 65_536.0),
+    "sql_start_wait_ms": (0.0, 60_000.0),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -74,6 +75,12 @@ SPECS: Tuple[SettingSpec, ...] = (
         "Largest event sent, in KB; larger ones are cut (SQL, column lineage, stack traces first)",
     ),
     SettingSpec(
+        "ALVIN_SQL_START_WAIT_MS",
+        "sql_start_wait_ms",
+        "5",
+        "Milliseconds a task's start waits for its SQL to be parsed; past it the end carries the tables",
+    ),
+    SettingSpec(
         "ALVIN_EXTRACTORS",
         "extractors",
         None,
@@ -98,6 +105,7 @@ class Settings:
     http_timeout: float = 10.0
     flush_timeout: float = 5.0
     max_event_kb: float = 1024.0
+    sql_start_wait_ms: float = 5.0
     extractors: Optional[str] = None
     verify_ssl: bool = True
     ca_bundle: Optional[str] = None
@@ -352,6 +360,7 @@ def load_settings(
         "http_timeout": _parse_number,
         "flush_timeout": _parse_number,
         "max_event_kb": _parse_number,
+        "sql_start_wait_ms": _parse_number,
         "verify_ssl": _parse_bool,
         "verbose_log": _parse_bool,
     }

@@ -6,6 +6,7 @@ finishing task process waiting on a hung HTTP request.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from concurrent.futures import Future
@@ -21,9 +22,13 @@ class DaemonPool:
         self._queue: queue.SimpleQueue[Optional[Tuple[Future[Any], Callable[[], Any]]]] = queue.SimpleQueue()
         self._threads: List[threading.Thread] = []
         self._lock = threading.Lock()
+        self._pid = os.getpid()
 
     def submit(self, call: Callable[[], Any]) -> Future[Any]:
         """Run ``call`` on a worker; its result or exception lands in the returned future."""
+        if os.getpid() != self._pid:  # a forked child: the parent's threads do not exist here
+            self._pid, self._threads, self._lock = os.getpid(), [], threading.Lock()
+            self._queue = queue.SimpleQueue()
         self._start()
         future: Future[Any] = Future()
         self._queue.put((future, call))

@@ -53,6 +53,8 @@ def airflow_env(home: str, url: str, **extra: str) -> Dict[str, str]:
         AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
         ALVIN_EXAMPLE_RETRY_MARKER=os.path.join(home, "retry-marker"),
         ALVIN_FLUSH_TIMEOUT=extra.get("ALVIN_FLUSH_TIMEOUT", "5"),
+        # the golden STARTs carry their SQL's tables however loaded the machine (default: 5 ms)
+        ALVIN_SQL_START_WAIT_MS="60000",
     )
     env.update(EXAMPLE_CONNECTIONS)
     # Airflow must see the installed package only: the source tree (and the egg-info a wheel build

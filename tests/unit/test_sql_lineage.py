@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from types import SimpleNamespace
 from typing import Any, Optional
 
@@ -10,7 +11,7 @@ import pytest
 
 from alvin_integration.producers.airflow.lineage import sql as sql_module
 from alvin_integration.producers.airflow.lineage.connections import sql_source
-from alvin_integration.producers.airflow.lineage.sql import SqlSource, parse_sql, prepared
+from alvin_integration.producers.airflow.lineage.sql import SqlSource, parse_sql, parse_sql_within, prepared
 
 pytest.importorskip("openlineage_sql", reason="SQL lineage needs the [sql] extra (tox installs it)")
 
@@ -127,3 +128,14 @@ def test_a_password_in_sql_reaches_no_dataset_name_and_no_facet() -> None:
     text = json.dumps([d.to_dict() for d in found.inputs + found.outputs])
     text += json.dumps(found.error.to_dict() if found.error else {})
     assert "Hunter2-Secret" not in text
+
+
+def test_a_parse_not_done_in_time_goes_on_and_a_later_call_gets_it() -> None:
+    release = threading.Event()
+    sql_module._parsing.submit(release.wait)  # the parse worker is busy: nothing parses until released
+    source = SqlSource("postgres://db:5432", "postgres", "warehouse", "public")
+    sql = "INSERT INTO late.target SELECT * FROM late.source"
+    assert parse_sql_within(sql, source, wait=0) is None  # a START that cannot wait
+    release.set()
+    found = parse_sql_within(sql, source, wait=60)  # the end: the same parse, finished
+    assert found is not None and [d.name for d in found.outputs] == ["warehouse.late.target"]

@@ -42,7 +42,7 @@ def test_a_bigquery_job_names_its_tables_by_project_and_reports_its_job_id() -> 
         {"query": {"query": "INSERT INTO ds.target SELECT * FROM other.source", "useLegacySql": False}},
         project_id="my-project",
     )
-    start = lineage_of(read_task_try(TaskInstance(task), 1, "running"))
+    start = lineage_of(read_task_try(TaskInstance(task), 1, "running"), start_wait=60)
     assert [(d.namespace, d.name) for d in start.inputs] == [("bigquery", "my-project.other.source")]
     assert [(d.namespace, d.name) for d in start.outputs] == [("bigquery", "my-project.ds.target")]
     task.job_id = "airflow_1234"

@@ -45,7 +45,8 @@ def report_task(
         return
     task_try = read_task_try(ti, try_number, state, error=error)
     extractors = getattr(emitter.settings, "extractors", None)
-    found = lineage_of(task_try, extractors, at_end=event_type in TERMINAL_EVENTS)
+    start_wait = getattr(emitter.settings, "sql_start_wait_ms", 5.0) / 1000
+    found = lineage_of(task_try, extractors, at_end=event_type in TERMINAL_EVENTS, start_wait=start_wait)
     # what the host resolved (1.10-2.2's backend) first, then what was found beyond it
     task_try.inputs = _merged(inputs or [], found.inputs)
     task_try.outputs = _merged(outputs or [], found.outputs)

@@ -7,16 +7,23 @@ makes a call; ``connections`` names where the SQL runs.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 import re
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from alvin_integration.logs import log_once
 from alvin_integration.model import ColumnLineageDatasetFacet, Dataset, ExtractionErrorRunFacet
+from alvin_integration.workers import DaemonPool
 
 MAX_SQL_BYTES = 1024 * 1024  # larger SQL is not parsed (its parse could cost the task real time)
+CACHE_SIZE = 32
+_cache: Dict[Tuple[bytes, SqlSource], Future[SqlLineage]] = {}  # (SQL digest, source) -> parse
+_parsing = DaemonPool(1, "alvin-sql-parse")
 _UNSET: Any = object()
 _parser: Any = _UNSET
 
@@ -93,8 +100,39 @@ def table_name(table: Any, source: SqlSource) -> str:
 
 
 def parse_sql(sql: Union[str, Sequence[str]], source: SqlSource) -> SqlLineage:
-    """The tables ``sql`` reads and writes, with column lineage on outputs; never raises."""
+    """The tables ``sql`` reads and writes, with column lineage on outputs; never raises.
+
+    A try's START and end ask for the same SQL: the second answer comes from a small cache.
+    """
+    found = parse_sql_within(sql, source, wait=None)
+    assert found is not None  # waited without a limit
+    return found
+
+
+def parse_sql_within(
+    sql: Union[str, Sequence[str]], source: SqlSource, wait: Optional[float]
+) -> Optional[SqlLineage]:
+    """``parse_sql`` on a worker thread, waiting at most ``wait`` seconds (None: no limit).
+
+    None when the parse is not done in time: it goes on (the parser releases the GIL while it
+    works, so the task's own thread runs meanwhile) and a later call for the same SQL gets it.
+    """
     statements = statements_of(sql)
+    key = (hashlib.blake2b("\0".join(statements).encode("utf-8", "replace")).digest(), source)
+    future = _cache.get(key)
+    if future is None:
+        future = _parsing.submit(lambda: _parse(statements, source))
+        _cache[key] = future
+        if len(_cache) > CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+    try:
+        done = future.result(timeout=wait)
+    except FutureTimeout:
+        return None
+    return SqlLineage(list(done.inputs), list(done.outputs), done.error)
+
+
+def _parse(statements: List[str], source: SqlSource) -> SqlLineage:
     if not statements:
         return SqlLineage()
     size = sum(len(s.encode("utf-8", "replace")) for s in statements)

@@ -16,9 +16,15 @@ from alvin_integration.producers.airflow.lineage.connections import sql_source
 from alvin_integration.producers.airflow.lineage.declared import declared_datasets
 from alvin_integration.producers.airflow.lineage.extractors import run_extractors
 from alvin_integration.producers.airflow.lineage.hook_lineage import SqlJob, hook_lineage, mark_start
-from alvin_integration.producers.airflow.lineage.sql import SqlSource, parse_sql
+from alvin_integration.producers.airflow.lineage.sql import SqlSource, parse_sql_within
 from alvin_integration.producers.airflow.read import TaskTry
 
+# How long a try's end waits for its SQL to be parsed (the parse runs on a worker thread, beside the
+# task, from its START): after the whole execute, what a parse of up to 1 MB of SQL may still need.
+# Its START waits ALVIN_SQL_START_WAIT_MS; past that the START goes without the tables.
+START_WAIT = 0.005
+QUICK_SQL = 8_192  # characters: SQL that parses within a START's wait (benchmarks/bench_lineage.py)
+END_WAIT = 1.0
 _sources: Dict[str, Optional[SqlSource]] = {}  # conn_id -> where its SQL runs, read once per process
 Error = Tuple[Optional[int], str, Optional[str]]
 
@@ -58,7 +64,7 @@ def _add(found: List[Dataset], more: List[Dataset]) -> None:
             found.append(dataset)
 
 
-def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error]) -> int:
+def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error], wait: float) -> int:
     """Add the tables of the task's SQL; the number of statements looked at."""
     try:
         source = _source_of(task_try.conn_id, task_try.task) if task_try.conn_id else None
@@ -74,7 +80,13 @@ def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error]) ->
     statements = read_attr(task_try.task, "sql")
     if not isinstance(statements, (str, list, tuple)):
         statements = task_try.sql or ""
-    sql = parse_sql(statements, source)
+    if wait < END_WAIT and len(task_try.sql or "") > QUICK_SQL:
+        wait = 0.0  # its parse takes longer than a START may wait: it runs beside the task instead
+    sql = parse_sql_within(statements, source, wait)
+    if sql is None:
+        if wait >= END_WAIT:
+            errors.append((None, f"the SQL was not parsed within {END_WAIT:g} s", None))
+        return 1  # at START: the end will have it
     _add(found.inputs, sql.inputs)
     _add(found.outputs, sql.outputs)
     if sql.error is None:
@@ -91,7 +103,10 @@ def _hook_sql(job: SqlJob, found: FoundLineage, errors: List[Error]) -> Optional
     source = replace(
         source, database=job.default_db or source.database, schema=job.default_schema or source.schema
     )
-    sql = parse_sql(job.sql, source)
+    sql = parse_sql_within(job.sql, source, END_WAIT)
+    if sql is None:
+        errors.append((None, f"SQL a hook ran was not parsed within {END_WAIT:g} s", None))
+        return None
     _add(found.inputs, sql.inputs)
     _add(found.outputs, sql.outputs)
     if sql.error is not None:
@@ -124,7 +139,9 @@ def _at_end(task_try: TaskTry, found: FoundLineage, errors: List[Error]) -> None
             ids["query_ids"] = [query for query, _ in queries]
 
 
-def lineage_of(task_try: TaskTry, extractors: Optional[str] = None, at_end: bool = False) -> FoundLineage:
+def lineage_of(
+    task_try: TaskTry, extractors: Optional[str] = None, at_end: bool = False, start_wait: float = START_WAIT
+) -> FoundLineage:
     """Declared datasets, the tables of the task's SQL, what its hooks collected (``at_end``) and what
     users' extractors return; never raises.
 
@@ -138,7 +155,10 @@ def lineage_of(task_try: TaskTry, extractors: Optional[str] = None, at_end: bool
     except Exception as exc:
         errors.append((None, f"declared inlets/outlets: {type(exc).__name__}: {exc}", None))
     if task_try.sql:
-        looked_at += _sql_lineage(task_try, found, errors)
+        try:
+            looked_at += _sql_lineage(task_try, found, errors, END_WAIT if at_end else start_wait)
+        except Exception as exc:
+            errors.append((None, f"SQL lineage: {type(exc).__name__}: {exc}", None))
     try:
         extracted = run_extractors(task_try.task, extractors)
         _add(found.inputs, extracted.inputs)
