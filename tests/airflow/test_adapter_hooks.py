@@ -46,7 +46,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingEmitter]:
     yield emitter
 
 
-def fake_ti(state: str, try_number: int = 1, **task: Any) -> SimpleNamespace:
+def fake_ti(state: str, try_number: int = 1, map_index: int = -1, **task: Any) -> SimpleNamespace:
     """A task instance as the hooks read it (attributes only, no database)."""
     operator = SimpleNamespace(**{"inlets": [], "outlets": [], "sql": None, **task})
     return SimpleNamespace(
@@ -56,7 +56,7 @@ def fake_ti(state: str, try_number: int = 1, **task: Any) -> SimpleNamespace:
         try_number=try_number,
         _try_number=try_number,
         state=state,
-        map_index=-1,
+        map_index=map_index,
         max_tries=1,
         pool="default_pool",
         start_date=datetime(2026, 11, 1, 0, 5, tzinfo=timezone.utc),
@@ -143,3 +143,13 @@ def test_a_hook_that_breaks_never_raises_into_airflow(recorded: RecordingEmitter
     broken = SimpleNamespace()  # no attribute a task instance has
     listener().on_task_instance_running(previous_state=None, task_instance=broken)
     assert recorded.events == []
+
+
+def test_mapped_tries_have_their_own_run_ids_on_every_listener_row(recorded: RecordingEmitter) -> None:
+    for index in (0, 1):
+        listener().on_task_instance_running(
+            previous_state=None, task_instance=fake_ti("running", map_index=index)
+        )
+    ids = [event["run"]["runId"] for event in recorded.events]
+    assert ids == [task_run_id("unit_dag", f"unit_task[{index}]", RUN, 1) for index in (0, 1)]
+    assert [event["run"]["facets"]["alvin"]["map_index"] for event in recorded.events] == [0, 1]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.airflow_home import EXPECTED_STATES, ROW, fresh_home, row_env, run_example_dag, task_states
+from tests.support.airflow_home import EXPECTED_STATES, fresh_home, row_env, run_example_dag, task_states
 from tests.support.events import API_KEY
 from tests.support.processes import MockBackendProcess, run_cli
 from tests.support.skips import composer_row_only
@@ -34,7 +34,7 @@ def test_composer_reports_with_its_facets_beside_openlineage(migrated_home: str,
         transport = {"type": "file", "log_file_path": str(lineage_file), "append": True}
         env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(transport)  # airflow.cfg has the section
 
-        result = run_example_dag(env, ROW["run"])
+        result = run_example_dag(env, "task processes")  # a backfill: DAG-run events too
         assert task_states(env) == EXPECTED_STATES
         assert "this has no impact" not in result.stdout + result.stderr
         assert run_cli(env, "spool", "flush").returncode == 0
@@ -47,11 +47,29 @@ def test_composer_reports_with_its_facets_beside_openlineage(migrated_home: str,
             job_facet = event["job"]["facets"]["gcp_composer_job"]
             assert (job_facet["environmentName"], job_facet["composerVersion"]) == ("alvin-test", "2.9.7")
             assert event["run"]["facets"]["gcp_composer_run"]["dagRunId"]
+        dag_runs = [e for e in events if e["job"]["name"] == "alvin_example"]
+        assert [e["eventType"] for e in dag_runs] == ["START", "FAIL"]
+        for event in dag_runs:
+            job_facet = event["job"]["facets"]["gcp_composer_job"]
+            assert (job_facet["environmentName"], job_facet["dagId"]) == ("alvin-test", "alvin_example")
+            assert "taskId" not in job_facet
+            run_id = event["run"]["facets"]["alvin"]["run_id"]
+            assert event["run"]["facets"]["gcp_composer_run"]["dagRunId"] == run_id
         schema = pytest.importorskip("tests.support.schema")
         for event in events:
             schema.assert_valid(event)
         # The OpenLineage provider reported the same tasks through its own transport.
         theirs = [json.loads(line) for line in lineage_file.read_text().splitlines() if line.strip()]
         assert {e["job"]["name"] for e in theirs} >= {"alvin_example.extract", "alvin_example.fail"}
+        print(
+            "OPENLINEAGE-PROVIDER",
+            json.dumps(
+                [
+                    (e["job"]["name"], e["eventType"], e.get("inputs"), e.get("outputs"))
+                    for e in theirs
+                    if e["job"]["name"].endswith((".transform", ".load"))
+                ]
+            ),
+        )
     finally:
         backend.stop()

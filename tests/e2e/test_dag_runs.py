@@ -10,6 +10,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 
+from alvin_integration.producers.airflow import version_compat
 from tests.support.airflow_home import (
     EXPECTED_STATES,
     GOLDEN,
@@ -209,9 +210,11 @@ def test_hard_to_report_operators_run_as_usual(migrated_home: str, tmp_path: Pat
     run_example_dag(baseline_env, ROW["run"], dag_id="alvin_edge_cases")
     baseline = task_states(baseline_env, "alvin_edge_cases", EDGE_TASKS)
     assert baseline["hostile"] == baseline["huge_sql"] == "success"
-    mapping = not ROW["airflow"].startswith(("1.", "2.0", "2.1", "2.2"))  # task mapping: 2.3+
-    # (`dags test` of Airflow 3.3 leaves literal-mapped tasks unrunnable, with or without us)
+    mapping = version_compat.AIRFLOW_V_2_3_PLUS  # dynamic task mapping
     mapped_ran = mapping and task_states(baseline_env, "alvin_edge_cases").get("mapped") == "success"
+    # `dags test` of Airflow 3 leaves literal-mapped tasks unrunnable, with or without us: there the
+    # ids of mapped tries are checked by tests/airflow/test_adapter_hooks.py; everywhere else they ran.
+    assert mapped_ran or not mapping or version_compat.AIRFLOW_V_3_0_PLUS, "the mapped tasks did not run"
 
     backend = MockBackendProcess(str(tmp_path / "alvin.db"))
     try:
