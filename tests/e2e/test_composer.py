@@ -61,15 +61,11 @@ def test_composer_reports_with_its_facets_beside_openlineage(migrated_home: str,
         # The OpenLineage provider reported the same tasks through its own transport.
         theirs = [json.loads(line) for line in lineage_file.read_text().splitlines() if line.strip()]
         assert {e["job"]["name"] for e in theirs} >= {"alvin_example.extract", "alvin_example.fail"}
-        print(
-            "OPENLINEAGE-PROVIDER",
-            json.dumps(
-                [
-                    (e["job"]["name"], e["eventType"], e.get("inputs"), e.get("outputs"))
-                    for e in theirs
-                    if e["job"]["name"].endswith((".transform", ".load"))
-                ]
-            ),
-        )
+        # Where the provider (2.8.0 here) names no table for the SQL tasks, we name them without a query.
+        transform = [e for e in tasks if e["job"]["name"] == "alvin_example.transform"]
+        ours = next(e for e in transform if e["eventType"] == "START")
+        assert ("sqlite://alvin_example.db", "raw_orders") in [
+            (d["namespace"], d["name"]) for d in ours["inputs"]
+        ]
     finally:
         backend.stop()
