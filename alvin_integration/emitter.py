@@ -20,6 +20,7 @@ from typing import Optional, Union
 from alvin_integration.circuit import CircuitBreaker, SharedHealth
 from alvin_integration.client import AlvinClient, Delivery, Outcome, RetryPolicy
 from alvin_integration.config import LoadedSettings, Settings, load_settings
+from alvin_integration.host import host_token
 from alvin_integration.logs import get_logger, log_once
 from alvin_integration.model import MetadataBatch, RunEvent
 from alvin_integration.redact import redact
@@ -65,7 +66,7 @@ class Emitter:
         self.client = client or AlvinClient(
             settings,
             RetryPolicy(window=max(20.0, 2 * settings.http_timeout)),
-            host=_host,
+            host=host_token(),
             sleep=self._wait_unless_stopped,
             on_failed_attempt=self._attempt_failed,
         )
@@ -318,17 +319,10 @@ class Emitter:
 
 _emitter: Optional[Emitter] = None
 _emitter_lock = threading.Lock()
-_host = ""  # the host's product token for User-Agent, e.g. "airflow/2.11.2" (configure_host)
 
 
-def configure_host(token: str) -> None:
-    """Name the host this process reports from (``airflow/<version>``), for the User-Agent header.
-
-    The core knows no host; the producer calls this once, at import. An emitter that exists
-    already switches to the new name on its next request.
-    """
-    global _host
-    _host = token
+def host_changed(token: str) -> None:
+    """The producer named the host (``host.configure_host``): the emitter's next request says so."""
     emitter = _emitter
     if emitter is not None and emitter.client.host != token:
         emitter.client.host = token

@@ -15,12 +15,14 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from typing import Dict, Mapping, Optional
+from typing import TYPE_CHECKING, Dict, Mapping, Optional
 
 from packaging.version import InvalidVersion, Version
 
 from alvin_integration.config import register_spool_default
-from alvin_integration.model import Facet, GcpComposerJobFacet, GcpComposerRunFacet
+
+if TYPE_CHECKING:
+    from alvin_integration.model import Facet
 
 
 def is_composer(version_text: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> bool:
@@ -67,6 +69,8 @@ def composer_facets(
     operator: Optional[str] = None,
 ) -> Dict[str, Dict[str, Facet]]:
     """The job and run facets that place a DAG run or a task try in its Composer environment."""
+    from alvin_integration.model import GcpComposerJobFacet, GcpComposerRunFacet
+
     return {
         "job": {
             "gcp_composer_job": GcpComposerJobFacet(

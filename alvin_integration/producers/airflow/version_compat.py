@@ -11,7 +11,7 @@ from typing import List, Tuple
 
 from packaging.version import Version
 
-from alvin_integration.emitter import configure_host
+from alvin_integration.host import configure_host
 from alvin_integration.producers.airflow import composer  # noqa: F401  # registers the Composer spool default
 
 

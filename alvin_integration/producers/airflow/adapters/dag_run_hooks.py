@@ -11,8 +11,13 @@ from typing import Any, Optional
 from airflow.listeners import hookimpl
 
 from alvin_integration.guard import call_guarded
-from alvin_integration.producers.airflow.dag_definitions import report_definition
-from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_dag_run
+from alvin_integration.producers.airflow.adapters.lazy_report import (
+    COMPLETE,
+    FAIL,
+    START,
+    report_dag_run,
+    report_definition,
+)
 
 
 def _send_definition(dag_run: Any) -> None:

@@ -18,11 +18,17 @@ import threading
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional
 
+from alvin_integration.producers.airflow.adapters.lazy_report import (
+    COMPLETE,
+    FAIL,
+    START,
+    datasets,
+    report_dag_run,
+    report_definition,
+    report_task,
+)
 from alvin_integration.producers.airflow.adapters.tries import current_try
 from alvin_integration.producers.airflow.attrs import state_name
-from alvin_integration.producers.airflow.dag_definitions import report_definition
-from alvin_integration.producers.airflow.lineage.declared import datasets
-from alvin_integration.producers.airflow.report import COMPLETE, FAIL, START, report_dag_run, report_task
 from alvin_integration.producers.airflow.wrap import wrap_after
 
 _MAX_REMEMBERED = 10_000
