@@ -78,5 +78,7 @@ def test_readme_names_every_module() -> None:
         if path.name == "__init__.py" or "examples" in path.parts or "mock_backend" in path.parts:
             continue
         relative = path.relative_to(package)
-        names = {f"`{path.name}`", f"`{relative.parent.name}/`", f"`alvin_integration/{relative}`"}
+        names = {f"`{path.name}`", f"`alvin_integration/{relative}`"}
+        if relative.parent.name:  # a package's row (`adapters/`) covers its modules
+            names.add(f"`{relative.parent.name}/`")
         assert any(name in readme for name in names), f"the README's module tables miss {relative}"
