@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
 import time
-from typing import Dict
+from typing import Dict, Optional
 
 
 class CircuitBreaker:
@@ -52,13 +53,16 @@ class SharedHealth:
     """
 
     FILE = "api-health.json"
+    PROBE_LOCK = "api-probe.lock"  # held by the one process that tries the API after an outage
     MAX_DOWN_SECONDS = 300.0  # what a breaker may open for (CircuitBreaker.cap)
     STALE_SECONDS = 3600.0  # a latency older than this says nothing about the API now
     LATENCY_EVERY_SECONDS = 5.0  # how often a healthy process rewrites its latency
 
     def __init__(self, directory: str) -> None:
         self.path = os.path.join(directory, self.FILE)
+        self.probe_path = os.path.join(directory, self.PROBE_LOCK)
         self._latency_written = 0.0
+        self._probe_fd: Optional[int] = None
 
     def read(self) -> Dict[str, float]:
         """The state (``down_until``, ``latency``) if the file can be trusted, else nothing."""
@@ -86,6 +90,48 @@ class SharedHealth:
     def down_for(self) -> float:
         """Seconds until the API may be tried again, as some process of this machine saw it."""
         return max(0.0, self.read().get("down_until", 0.0) - time.time())
+
+    def half_open(self) -> bool:
+        """An outage was seen and its pause is over: the API may be back, nobody knows yet."""
+        down_until = self.read().get("down_until", 0.0)
+        return 0.0 < down_until <= time.time()
+
+    def claim_probe(self) -> bool:
+        """After an outage, one process of the machine tries the API (half-open); True for that one.
+
+        A lock on a file in the spool: released by ``release_probe`` or when the process dies.
+        """
+        if self._probe_fd is not None:
+            return True
+        try:
+            fd = os.open(self.probe_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError:
+            return True  # no lock can be had here: probing as before beats never probing
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False  # another process is probing
+        self._probe_fd = fd
+        return True
+
+    def release_probe(self) -> None:
+        """The probe is answered (``mark_up`` or ``mark_down`` said how): let others try again."""
+        fd, self._probe_fd = self._probe_fd, None
+        if fd is not None:
+            try:
+                os.close(fd)  # closing releases the lock
+            except OSError:
+                pass
+
+    def probing_elsewhere(self) -> bool:
+        """Whether another process of this machine is trying the API after an outage right now."""
+        if self._probe_fd is not None or not self.half_open():
+            return False
+        if self.claim_probe():
+            self.release_probe()
+            return False
+        return True
 
     def mark_down(self, seconds: float) -> None:
         """The API failed: tell every process not to wait for it for ``seconds``."""

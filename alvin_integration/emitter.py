@@ -47,6 +47,7 @@ FLUSH_FLOOR_SECONDS = 1.0
 # A flush that ran out of time with its events unanswered tells the machine's other processes
 # not to wait for the API for this long (a hung API never fails an attempt within a task's life).
 UNANSWERED_DOWN_SECONDS = 30.0
+PROBE_WAIT_SECONDS = 1.0  # after an outage, how long a process waits while another one probes
 
 
 class Emitter:
@@ -155,7 +156,9 @@ class Emitter:
         return True
 
     def _api_known_down(self) -> bool:
-        return self.breaker.is_open() or self._trouble or self.health.down_for() > 0
+        if self.breaker.is_open() or self._trouble or self.health.down_for() > 0:
+            return True
+        return self.health.probing_elsewhere()  # after an outage, another process finds out first
 
     def _flush_budget(self, timeout: float) -> float:
         """At most what a healthy API needs: a multiple of its recent latency, with a floor."""
@@ -200,7 +203,13 @@ class Emitter:
                 if self.breaker.is_open():
                     self._stop.wait(min(self.breaker.seconds_left(), self.poll_seconds))
                     continue
-                self.drain_once()
+                if self.health.half_open() and not self.health.claim_probe():
+                    self.breaker.pause(PROBE_WAIT_SECONDS)  # one process of the machine tries first
+                    continue
+                try:
+                    self.drain_once()
+                finally:
+                    self.health.release_probe()  # answered: the health file says how
             except Exception as exc:  # the sender must outlive any bug of ours
                 log.warning("alvin-integration sender error (events stay spooled): %s", exc)
                 self.breaker.failure()

@@ -104,3 +104,34 @@ def test_a_flush_left_unanswered_tells_the_other_processes(spool_dir: str) -> No
     finally:
         first.close(timeout=1)
         hung.close()
+
+
+def test_after_an_outage_one_process_probes_and_the_others_do_not_wait(tmp_path: Path) -> None:
+    mine, theirs = SharedHealth(str(tmp_path)), SharedHealth(str(tmp_path))  # two open files: two processes
+    now = time.time()
+    Path(mine.path).write_text(json.dumps({"updated": now - 5, "down_until": now - 1}))  # pause over
+    assert mine.half_open() and theirs.half_open()
+    assert mine.claim_probe()
+    assert not theirs.claim_probe() and theirs.probing_elsewhere() and not mine.probing_elsewhere()
+    mine.mark_up(0.05)  # the probe was answered
+    mine.release_probe()
+    assert not theirs.half_open() and not theirs.probing_elsewhere()
+    assert theirs.claim_probe()  # free again for the next outage
+    theirs.release_probe()
+
+
+def test_with_the_api_back_a_probe_closes_the_circuit_and_the_spool_drains(tmp_path: Path) -> None:
+    spool = str(tmp_path / "spool")
+    server = FaultServer(default="ok")
+    emitter = Emitter(settings_for(server.url, spool))
+    try:
+        os.makedirs(spool, mode=0o700, exist_ok=True)
+        now = time.time()
+        Path(emitter.health.path).write_text(json.dumps({"updated": now - 5, "down_until": now - 1}))
+        emitter.emit(task_event(1))
+        assert flush_in_thread(emitter, 30.0) == [True]  # the probe: delivered
+        assert not emitter.health.half_open() and emitter.health.down_for() == 0
+        assert len(server.keys(200)) == 1
+    finally:
+        emitter.close(timeout=1)
+        server.close()
