@@ -57,6 +57,11 @@ bench: $(TOX) ## print benchmarks (delivery, redaction, lineage extraction on th
 	$(GUARD_HOME) $(TOX) run -e af2 --notest -q
 	$(GUARD_HOME) $(TOX) exec -e af2 -- python benchmarks/bench_lineage.py
 
+.PHONY: bench-compare
+bench-compare: $(TOX) ## the cost per task of (a) nothing, (b) us, (c) the OpenLineage provider, in 4 API states
+	@echo "==> side by side on the af2 row's Airflow (venvs in .bench/; figures, not pass/fail)"
+	$(GUARD_HOME) $(PYTHON) benchmarks/compare.py $(COMPARE_ARGS)
+
 # --- Docker (the README's local workflow). Needs a running Docker engine. ---------------------
 COMPOSE_AIRFLOW2 := docker compose -f docker/airflow2/docker-compose.yaml
 COMPOSE_AIRFLOW1 := docker compose -f docker/airflow1/docker-compose.yaml

@@ -1,0 +1,212 @@
+"""Side by side: what reporting costs a task with (a) nothing, (b) alvin-integration, (c) the
+OpenLineage provider, on the af2 row's Airflow, with the API healthy, slow, hung or refusing.
+
+Not a test: it prints a table and writes JSON (``make bench-compare``). It creates its venvs under
+``.bench/`` (pinned by compat/constraints/af2.txt) and, alternating the variants within each API
+state, runs two forms:
+
+- ``dags test``: a 20-task chain in one process (``airflow dags test``);
+- ``task processes``: a 5-task chain as a process per try, as every executor runs it
+  (``airflow dags trigger``, then ``airflow tasks run --local -A`` of each task in turn).
+
+(b) and (c) report to the same local API (tests/support/fault_server.py, a separate process):
+healthy (answers at once), slow (answers after 2 s), hung (accepts, never answers), refusing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from typing import Dict, List, Optional, Tuple
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from tests.support.fault_server import refused_url  # noqa: E402
+
+BENCH = os.path.join(REPO, ".bench")
+UV = os.path.join(REPO, ".tools", "bin", "uv")
+CONSTRAINTS = os.path.join(REPO, "compat", "constraints", "af2.txt")
+PYTHON = "3.11"
+AIRFLOW = "apache-airflow==2.11.2"
+VARIANTS: Dict[str, List[str]] = {
+    "a: nothing": [AIRFLOW],
+    "b: alvin-integration": [AIRFLOW, f"{REPO}[airflow2]"],
+    "c: OpenLineage provider": [AIRFLOW, "apache-airflow-providers-openlineage"],
+}
+STATES = {"healthy": "ok", "slow (2 s)": "slow:2", "hung": "hang", "refusing": None}
+DAGS = """
+    from datetime import datetime
+
+    from airflow import DAG
+    from airflow.operators.python import PythonOperator
+
+
+    def work():
+        return sum(range(10_000))
+
+
+    for dag_id, size in (("chain_20", 20), ("chain_5", 5)):
+        with DAG(dag_id, start_date=datetime(2026, 1, 1), schedule=None, catchup=False) as dag:
+            previous = None
+            for index in range(size):
+                task = PythonOperator(task_id=f"t{index:02d}", python_callable=work)
+                if previous is not None:
+                    previous >> task
+                previous = task
+        globals()[dag_id] = dag
+"""
+FAULT_SERVER = """
+    import sys, time
+    from tests.support.fault_server import FaultServer
+    server = FaultServer(default=sys.argv[1])
+    print(server.url, flush=True)
+    time.sleep(86400)
+"""
+
+
+def venv(name: str, packages: List[str]) -> str:
+    """The venv of a variant, created once (pinned by the af2 row's constraints)."""
+    path = os.path.join(BENCH, name.split(":")[0])
+    python = os.path.join(path, "bin", "python")
+    if not os.path.exists(python):
+        subprocess.run([UV, "venv", "--quiet", "--python", PYTHON, path], check=True)
+        env = dict(os.environ, VIRTUAL_ENV=path, UV_CONSTRAINT=CONSTRAINTS)
+        subprocess.run([UV, "pip", "install", "--quiet", *packages], check=True, env=env)
+    return path
+
+
+def api(mode: Optional[str]) -> Tuple[Optional[subprocess.Popen[str]], str]:
+    """A local API in ``mode`` (a fault_server mode), or a refusing address."""
+    if mode is None:
+        return None, refused_url()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(FAULT_SERVER), mode],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=REPO),
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip()
+
+
+def home_for(path: str, variant: str, url: str) -> Dict[str, str]:
+    """A fresh Airflow home with the bench DAGs, and the variant's settings pointed at ``url``."""
+    home = tempfile.mkdtemp(prefix="alvin-compare-")
+    dags = os.path.join(home, "dags")
+    os.makedirs(dags)
+    with open(os.path.join(dags, "chains.py"), "w") as handle:
+        handle.write(textwrap.dedent(DAGS))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "ALVIN_", "OPENLINEAGE"))}
+    env.update(
+        PATH=os.path.join(path, "bin") + os.pathsep + env.get("PATH", ""),
+        AIRFLOW_HOME=home,
+        AIRFLOW_CONFIG=os.path.join(home, "airflow.cfg"),
+        AIRFLOW__CORE__DAGS_FOLDER=dags,
+        AIRFLOW__CORE__LOAD_EXAMPLES="false",
+        AIRFLOW__CORE__UNIT_TEST_MODE="false",
+    )
+    if variant.startswith("b"):
+        env.update(ALVIN_URL=url, ALVIN_API_KEY="bench-key-123456", ALVIN_PLATFORM_ID="bench")
+        env["ALVIN_SPOOL_DIR"] = os.path.join(home, "spool")
+    if variant.startswith("c"):
+        env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps({"type": "http", "url": url, "timeout": 5})
+        env["AIRFLOW__OPENLINEAGE__NAMESPACE"] = "bench"
+    airflow = os.path.join(path, "bin", "airflow")
+    subprocess.run([airflow, "db", "migrate"], env=env, cwd=home, capture_output=True, check=True)
+    subprocess.run([airflow, "dags", "reserialize"], env=env, cwd=home, capture_output=True)
+    return env
+
+
+def timed(env: Dict[str, str], *commands: List[str]) -> float:
+    """Seconds the commands take, one after the other (a command that fails still counts)."""
+    airflow = os.path.join(env["PATH"].split(os.pathsep)[0], "airflow")
+    started = time.monotonic()
+    for command in commands:
+        subprocess.run(
+            [airflow, *command], env=env, cwd=env["AIRFLOW_HOME"], capture_output=True, timeout=3600
+        )
+    return time.monotonic() - started
+
+
+def dags_test(env: Dict[str, str]) -> float:
+    """20 tasks in one process."""
+    return timed(env, ["dags", "test", "chain_20", "2026-11-01"])
+
+
+def task_processes(env: Dict[str, str]) -> float:
+    """5 tasks, a process each, as an executor runs them."""
+    run_id = f"bench__{time.time_ns()}"
+    trigger = ["dags", "trigger", "chain_5", "--run-id", run_id]
+    tries = [["tasks", "run", "chain_5", f"t{i:02d}", run_id, "--local", "-A"] for i in range(5)]
+    return timed(env, trigger, *tries)
+
+
+FORMS = {
+    "dags test (20 tasks, one process)": (dags_test, 20),
+    "task processes (5 tasks)": (task_processes, 5),
+}
+
+
+def main() -> int:
+    """Run the rounds and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--json", default=os.path.join(BENCH, "compare.json"))
+    parser.add_argument("--states", default=",".join(STATES), help="comma-separated API states")
+    args = parser.parse_args()
+    os.makedirs(BENCH, exist_ok=True)
+    paths = {name: venv(name, packages) for name, packages in VARIANTS.items()}
+    results: Dict[str, Dict[str, Dict[str, List[float]]]] = {}
+    for state in args.states.split(","):
+        proc, url = api(STATES[state])
+        try:
+            homes = {name: home_for(path, name, url) for name, path in paths.items()}
+            for _ in range(args.rounds):
+                for form, (run, _size) in FORMS.items():
+                    for name in VARIANTS:  # alternating: drift on the machine hits every variant alike
+                        seconds = run(homes[name])
+                        results.setdefault(state, {}).setdefault(form, {}).setdefault(name, []).append(
+                            seconds
+                        )
+                        print(f"  {state:<11} {form:<35} {name:<24} {seconds:7.1f} s", flush=True)
+            for env in homes.values():
+                shutil.rmtree(env["AIRFLOW_HOME"], ignore_errors=True)
+        finally:
+            if proc is not None:
+                proc.kill()
+    print_table(results)
+    with open(args.json, "w") as handle:
+        json.dump(
+            {"python": PYTHON, "airflow": AIRFLOW, "rounds": args.rounds, "seconds": results},
+            handle,
+            indent=1,
+        )
+    print(f"(figures in {args.json})")
+    return 0
+
+
+def print_table(results: Dict[str, Dict[str, Dict[str, List[float]]]]) -> None:
+    """Medians, ratio to (a), and cost per task, per API state and form."""
+    print(f"\n{'API state':<11} {'form':<35} {'variant':<24} {'median s':>8} {'x (a)':>6} {'per task':>9}")
+    for state, forms in results.items():
+        for form, variants in forms.items():
+            size = FORMS[form][1]
+            base = statistics.median(variants["a: nothing"])
+            for name, seconds in variants.items():
+                median = statistics.median(seconds)
+                cost = (median - base) / size
+                print(f"{state:<11} {form:<35} {name:<24} {median:8.1f} {median / base:6.2f} {cost:+8.2f}s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
