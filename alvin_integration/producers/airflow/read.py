@@ -110,7 +110,8 @@ def read_task_try(
 ) -> TaskTry:
     """Read a task instance of any version; ``try_number``, ``state`` and ``error`` come from the adapter."""
     task = read_attr(ti, "task")
-    dag_run = dag_run if dag_run is not None else dag_run_of(ti)
+    execution_date = read_attr(ti, "execution_date")
+    dag_run_id, nominal_start, nominal_end = _dag_run_facts(ti, dag_run, execution_date)
     start, end = read_attr(ti, "start_date"), read_attr(ti, "end_date")
     duration = read_attr(ti, "duration")
     if duration is None and isinstance(start, datetime) and isinstance(end, datetime):
@@ -125,11 +126,10 @@ def read_task_try(
         if isinstance(value, str) or (key == "query_ids" and isinstance(value, list) and value)
     }
     exc, error_text = split_error(error)
-    execution_date = read_attr(ti, "execution_date")
     return TaskTry(
         dag_id=str(read_attr(ti, "dag_id")),
         task_id=str(read_attr(ti, "task_id")),
-        dag_run_id=str(read_attr(ti, "run_id") or read_attr(dag_run, "run_id") or iso_time(execution_date)),
+        dag_run_id=dag_run_id,
         try_number=int(try_number),
         state=state,
         max_tries=read_attr(ti, "max_tries"),
@@ -141,13 +141,32 @@ def read_task_try(
         conn_id=conn_id_of(task),
         map_index=read_attr(ti, "map_index"),
         sql=sql_of(task),
-        nominal_start=nominal_start_of(dag_run) or execution_date,
-        nominal_end=read_attr(dag_run, "data_interval_end"),
+        nominal_start=nominal_start,
+        nominal_end=nominal_end,
         error=exc,
         error_text=error_text,
         external_ids=external,
         task=task,
     )
+
+
+# (dag_id, DAG run id) -> (DAG run id, nominal start, nominal end): what a DAG run's tries need of it,
+# read once per process (its every try's START and end would each query the metadata database).
+_dag_runs: Dict[Tuple[str, str], Tuple[str, Any, Any]] = {}
+
+
+def _dag_run_facts(ti: Any, dag_run: Any, execution_date: Any) -> Tuple[str, Any, Any]:
+    key = (str(read_attr(ti, "dag_id")), str(read_attr(ti, "run_id") or iso_time(execution_date)))
+    facts = _dag_runs.get(key) if dag_run is None else None
+    if facts is None:
+        dag_run = dag_run if dag_run is not None else dag_run_of(ti)
+        run_id = str(read_attr(ti, "run_id") or read_attr(dag_run, "run_id") or iso_time(execution_date))
+        facts = (run_id, nominal_start_of(dag_run) or execution_date, read_attr(dag_run, "data_interval_end"))
+        if dag_run is not None:  # not cached when unread: a later try may read it
+            _dag_runs[key] = facts
+            if len(_dag_runs) > 1_000:
+                _dag_runs.pop(next(iter(_dag_runs)))
+    return facts
 
 
 def nominal_start_of(dag_run: Any) -> Any:
