@@ -44,6 +44,10 @@ MAX_YIELD_SECONDS = 1.0
 # the machine's processes), and never less than the floor; ALVIN_FLUSH_TIMEOUT is the ceiling.
 FLUSH_LATENCY_FACTOR = 10.0
 FLUSH_FLOOR_SECONDS = 1.0
+# An API this slow (its recent delivery latency, as any process of the machine saw it) is not waited
+# for at a task's end: the events stay spooled and the sender, here or in a later process, delivers
+# them. Waiting for a slow API would add its latency to every task.
+SLOW_API_SECONDS = 0.5
 # A flush that ran out of time with its events unanswered tells the machine's other processes
 # not to wait for the API for this long (a hung API never fails an attempt within a task's life).
 UNANSWERED_DOWN_SECONDS = 30.0
@@ -133,7 +137,7 @@ class Emitter:
             self.after_fork_in_child()
         if not self.spool.own_pending():
             return True
-        if self._api_known_down():  # known here or by another process: do not wait for it
+        if self._api_known_down() or self._api_slow():  # known here or elsewhere: do not wait for it
             return False
         self._ensure_sender()
         with self._count_lock:
@@ -159,6 +163,10 @@ class Emitter:
         if self.breaker.is_open() or self._trouble or self.health.down_for() > 0:
             return True
         return self.health.probing_elsewhere()  # after an outage, another process finds out first
+
+    def _api_slow(self) -> bool:
+        latency = self.health.read().get("latency")
+        return bool(latency) and float(latency) > SLOW_API_SECONDS
 
     def _flush_budget(self, timeout: float) -> float:
         """At most what a healthy API needs: a multiple of its recent latency, with a floor."""

@@ -135,3 +135,20 @@ def test_with_the_api_back_a_probe_closes_the_circuit_and_the_spool_drains(tmp_p
     finally:
         emitter.close(timeout=1)
         server.close()
+
+
+def test_a_finishing_task_does_not_wait_for_an_api_known_to_be_slow(tmp_path: Path) -> None:
+    spool = str(tmp_path / "spool")
+    os.makedirs(spool, mode=0o700)
+    Path(spool, SharedHealth.FILE).write_text(
+        json.dumps({"updated": time.time(), "down_until": 0, "latency": 2.0})
+    )
+    server = FaultServer(default="hang")  # whatever it does now, the machine saw it answer in 2 s
+    emitter = Emitter(settings_for(server.url, spool))
+    try:
+        emitter.emit(task_event(1))
+        assert flush_in_thread(emitter, 30.0) == [False]  # not waited for: it stays spooled
+        assert emitter.spool.own_pending()
+    finally:
+        emitter.close(timeout=1)
+        server.close()
