@@ -163,9 +163,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--json", default=os.path.join(BENCH, "compare.json"))
     parser.add_argument("--states", default=",".join(STATES), help="comma-separated API states")
+    parser.add_argument("--variants", default="a,b,c", help="comma-separated variant letters")
     args = parser.parse_args()
     os.makedirs(BENCH, exist_ok=True)
-    paths = {name: venv(name, packages) for name, packages in VARIANTS.items()}
+    chosen = [name for name in VARIANTS if name[0] in args.variants.split(",")]
+    paths = {name: venv(name, VARIANTS[name]) for name in chosen}
     results: Dict[str, Dict[str, Dict[str, List[float]]]] = {}
     for state in args.states.split(","):
         proc, url = api(STATES[state])
@@ -173,7 +175,7 @@ def main() -> int:
             homes = {name: home_for(path, name, url) for name, path in paths.items()}
             for _ in range(args.rounds):
                 for form, (run, _size) in FORMS.items():
-                    for name in VARIANTS:  # alternating: drift on the machine hits every variant alike
+                    for name in chosen:  # alternating: drift on the machine hits every variant alike
                         seconds = run(homes[name])
                         results.setdefault(state, {}).setdefault(form, {}).setdefault(name, []).append(
                             seconds
