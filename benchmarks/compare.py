@@ -73,9 +73,9 @@ FAULT_SERVER = """
 """
 
 
-def venv(name: str, packages: List[str]) -> str:
+def venv(name: str, packages: List[str], where: str = BENCH) -> str:
     """The venv of a variant, created once (pinned by the af2 row's constraints)."""
-    path = os.path.join(BENCH, name.split(":")[0])
+    path = os.path.join(where, name.split(":")[0])
     python = os.path.join(path, "bin", "python")
     if not os.path.exists(python):
         subprocess.run([UV, "venv", "--quiet", "--python", PYTHON, path], check=True)
@@ -164,10 +164,11 @@ def main() -> int:
     parser.add_argument("--json", default=os.path.join(BENCH, "compare.json"))
     parser.add_argument("--states", default=",".join(STATES), help="comma-separated API states")
     parser.add_argument("--variants", default="a,b,c", help="comma-separated variant letters")
+    parser.add_argument("--venvs", default=BENCH, help="where the variants' venvs are (made once)")
     args = parser.parse_args()
     os.makedirs(BENCH, exist_ok=True)
     chosen = [name for name in VARIANTS if name[0] in args.variants.split(",")]
-    paths = {name: venv(name, VARIANTS[name]) for name in chosen}
+    paths = {name: venv(name, VARIANTS[name], args.venvs) for name in chosen}
     results: Dict[str, Dict[str, Dict[str, List[float]]]] = {}
     for state in args.states.split(","):
         proc, url = api(STATES[state])
