@@ -165,8 +165,7 @@ class Emitter:
         return self.health.probing_elsewhere()  # after an outage, another process finds out first
 
     def _api_slow(self) -> bool:
-        latency = self.health.read().get("latency")
-        return bool(latency) and float(latency) > SLOW_API_SECONDS
+        return self.health.read().get("latency", 0.0) > SLOW_API_SECONDS
 
     def _flush_budget(self, timeout: float) -> float:
         """At most what a healthy API needs: a multiple of its recent latency, with a floor."""
