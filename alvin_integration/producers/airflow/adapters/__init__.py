@@ -89,7 +89,11 @@ def parse_dags(dags_folder: Optional[str] = None) -> Tuple[List[Any], List[str]]
 
 
 def get_connection(conn_id: str) -> Any:
-    """The Airflow connection ``conn_id``, read as a hook reads it (never opened, no password used)."""
+    """The Airflow connection ``conn_id`` from the secrets backends, never opened, no password used.
+
+    Not through ``BaseHook.get_connection`` on 1.10 and 2.x: Airflow 2.2 logs the whole connection
+    there, password included.
+    """
     from alvin_integration.producers.airflow import version_compat
 
     if version_compat.AIRFLOW_V_3_0_PLUS:
@@ -97,11 +101,14 @@ def get_connection(conn_id: str) -> Any:
             from airflow.sdk import BaseHook
         except ImportError:  # 3.0 before the SDK exported it
             from airflow.hooks.base import BaseHook
-    elif version_compat.AIRFLOW_V_2_PLUS:
-        from airflow.hooks.base import BaseHook
-    else:
-        from airflow.hooks.base_hook import BaseHook
-    return BaseHook.get_connection(conn_id)
+        return BaseHook.get_connection(conn_id)  # logs the connection id only
+    if version_compat.AIRFLOW_V_2_PLUS:
+        from airflow.models.connection import Connection
+
+        return Connection.get_connection_from_secrets(conn_id)
+    from airflow.hooks.base_hook import BaseHook
+
+    return BaseHook.get_connections(conn_id)[0]  # the list, which 1.10 reads without logging
 
 
 def hook_lineage_readers() -> List[Any]:
