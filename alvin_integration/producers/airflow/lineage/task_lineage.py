@@ -169,7 +169,10 @@ def lineage_of(
     except Exception as exc:
         errors.append((None, f"extractors: {type(exc).__name__}: {exc}", None))
     if at_end:
-        _at_end(task_try, found, errors)
+        try:
+            _at_end(task_try, found, errors)
+        except Exception as exc:  # job ids read from a user's operator: whatever they hold
+            errors.append((None, f"job ids: {type(exc).__name__}: {exc}", None))
     else:
         try:
             mark_start(task_try.run_id)
