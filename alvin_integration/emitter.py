@@ -122,7 +122,10 @@ class Emitter:
             path, order_key = METADATA_PATH, "metadata"
         payload = redact(event.to_dict())
         if isinstance(event, RunEvent):  # never sent oversize, never dropped for its size
-            payload = fit_event(payload, int(self.settings.max_event_kb * 1024))
+            try:
+                payload = fit_event(payload, int(self.settings.max_event_kb * 1024))
+            except Exception as exc:  # a bug in the cutting must not lose the event: send it whole
+                log_once("fit-event", logging.WARNING, "alvin-integration could not cut an event: %s", exc)
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
         record = Record(event.event_id, path, body.encode("utf-8"), order_key=order_key)
         self.spool.append(record)
