@@ -61,6 +61,21 @@ def finished_manual_run(events: List[Dict[str, Any]]) -> Optional[str]:
     )
 
 
+def trigger_when_parsed(env: Dict[str, str], trigger: List[str]) -> subprocess.CompletedProcess[str]:
+    """Trigger the example DAG once the components know it from this home's DAGs folder.
+
+    The copied home recorded the DAG from another folder; a starting scheduler drops that record and
+    parses the folder anew, so a trigger in between finds no DAG. The trigger is repeated until the
+    DAG is known again (or the deadline passes and the last answer is returned).
+    """
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        result = run_airflow(env, *trigger)
+        if result.returncode == 0 or "DagNotFound" not in result.stderr or time.monotonic() > deadline:
+            return result
+        time.sleep(2)
+
+
 def trigger_and_collect(
     env: Dict[str, str],
     components: List[List[str]],
@@ -80,7 +95,7 @@ def trigger_and_collect(
         legacy = not version_compat.AIRFLOW_V_2_PLUS
         trigger = ["trigger_dag", "alvin_example"] if legacy else ["dags", "trigger", "alvin_example"]
         unpause = ["unpause", "alvin_example"] if legacy else ["dags", "unpause", "alvin_example"]
-        result = run_airflow(env, *trigger)
+        result = trigger_when_parsed(env, trigger)
         assert result.returncode == 0, result.stderr[-2000:]
         assert run_airflow(env, *unpause).returncode == 0
         run_id: Optional[str] = None
