@@ -2,33 +2,23 @@
 and its commands, run here (no Docker engine on these machines).
 
 Only what needs Docker's network and services is swapped: postgres/redis/Celery for SQLite and the
-executor Airflow picks for it, the `alvin_backend` host name for loopback and a free port.
+executor Airflow picks for it, the `alvin_backend` host name for loopback and a free port. The
+compose file's own infrastructure runs in test_celery.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-from typing import Any, Dict
-
-import pytest
 
 from tests.support.airflow_home import GOLDEN, airflow_env, fresh_home, task_lines
+from tests.support.compose import compose, services_env
 from tests.support.deployment import trigger_and_collect
 from tests.support.fault_server import refused_url
-from tests.support.matrix import REPO
 from tests.support.processes import MockBackendProcess
-from tests.support.skips import COMPOSE_DIR, has_compose_file, not_af110_scheduler
+from tests.support.skips import has_compose_file, not_af110_scheduler
 
 pytestmark = [has_compose_file, not_af110_scheduler]
-INFRASTRUCTURE = ("SQL_ALCHEMY_CONN", "CELERY", "EXECUTOR")
-
-
-def compose() -> Dict[str, Any]:
-    yaml = pytest.importorskip("yaml", reason="reading the compose file needs PyYAML (Airflow brings it)")
-    path = Path(REPO) / "docker" / str(COMPOSE_DIR) / "docker-compose.yaml"
-    return dict(yaml.safe_load(path.read_text()))
 
 
 def test_the_compose_deployment_reports_dag_runs_and_every_try(migrated_home: str, tmp_path: Path) -> None:
@@ -45,20 +35,10 @@ def test_the_compose_deployment_reports_dag_runs_and_every_try(migrated_home: st
     backend = MockBackendProcess(str(tmp_path / "alvin.db"), api_key=api_key)
     try:
         home = fresh_home(migrated_home, tmp_path / "home")
-        env = airflow_env(home, refused_url())
-        # what the services need must come from the compose file: settings and the example's connections
-        for name in [
-            n for n in env if n.startswith(("ALVIN_", "AIRFLOW_CONN_")) and n != "ALVIN_EXAMPLE_RETRY_MARKER"
-        ]:
-            del env[name]
-        for name, value in common["environment"].items():
-            if not any(part in name for part in INFRASTRUCTURE):
-                env[name] = str(value).replace("http://alvin_backend:9000", backend.url)
+        # the infrastructure stays SQLite and the executor Airflow picks for it (test_celery.py runs
+        # the compose file's own: Celery, Redis, Postgres)
+        env = services_env(airflow_env(home, refused_url()), spec, backend.url, infrastructure={})
         assert env["ALVIN_URL"] == backend.url and env["ALVIN_API_KEY"] and env["ALVIN_PLATFORM_ID"]
-        dags_volume = next(v for v in common["volumes"] if v.split(":")[1] == "/opt/airflow/dags")
-        env["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.normpath(
-            os.path.join(REPO, "docker", str(COMPOSE_DIR), dags_volume.split(":")[0])
-        )
         scheduler = str(services["airflow-scheduler"]["command"]).split()
         golden = json.loads(GOLDEN.read_text())
         of_run = trigger_and_collect(env, [scheduler], backend, tmp_path, task_events=len(golden))

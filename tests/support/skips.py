@@ -75,3 +75,18 @@ not_af110_scheduler = _row_skip(
     "the 600 s wait while other matrix rows share the 2 cores; af110's backfill tests run 1.10 with a "
     "process per try, and af2 runs its compose deployment",
 )
+
+
+def _celery_installs() -> bool:
+    try:
+        import celery  # noqa: F401
+        import psycopg2  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+runs_celery = _row_skip(
+    ROW["env"] not in ("af2", "af3", "composer") or not _celery_installs(),
+    "the Celery deployment runs on the af2, af3 and composer rows (Celery and psycopg2 pinned there)",
+)
