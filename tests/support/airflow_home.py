@@ -64,10 +64,16 @@ def airflow_env(home: str, url: str, **extra: str) -> Dict[str, str]:
 
 
 def row_env(home: str, url: str, **extra: str) -> Dict[str, str]:
-    """``airflow_env`` configured as this row's users configure it (``[lineage] backend`` on 1.10-2.2)."""
+    """``airflow_env`` configured as the README tells this row's users.
+
+    ``[lineage] backend`` on 1.10-2.2; plugins loaded eagerly on 2.0-2.2.
+    """
     env = airflow_env(home, url, **extra)
     if version_compat.NEEDS_LINEAGE_BACKEND:
         env["AIRFLOW__LINEAGE__BACKEND"] = version_compat.LINEAGE_BACKEND_CLASS
+    if version_compat.NEEDS_EAGER_PLUGINS:  # 2.0-2.2: the scheduler reports DAG runs only then
+        section, option, value = version_compat.EAGER_PLUGINS_SETTING
+        env[f"AIRFLOW__{section.upper()}__{option.upper()}"] = value
     return env
 
 

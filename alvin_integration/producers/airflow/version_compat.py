@@ -71,6 +71,21 @@ def needs_lineage_backend(version_text: str) -> bool:
 
 NEEDS_LINEAGE_BACKEND = needs_lineage_backend(AIRFLOW_VERSION_TEXT)
 
+
+def needs_eager_plugins(version_text: str) -> bool:
+    """Whether this version's scheduler loads our plugin only with ``[core] lazy_load_plugins = False``.
+
+    Airflow 2.0-2.2 load plugins lazily by default and their scheduler never asks for them, so the
+    wrapper that reports DAG runs is never installed there (1.10 loads plugins on import; 2.3+ loads
+    listener plugins when a listener is called).
+    """
+    base = parse_airflow_version(version_text)[1]
+    return (2, 0, 0) <= base < (2, 3, 0)
+
+
+NEEDS_EAGER_PLUGINS = needs_eager_plugins(AIRFLOW_VERSION_TEXT)
+EAGER_PLUGINS_SETTING = ("core", "lazy_load_plugins", "False")  # [section] option = value
+
 # The metadata database, created or upgraded: the first command this version knows (2.7+/3.x,
 # 2.0-2.6, 1.10); the demo and the tests try them in this order.
 INIT_DB_COMMANDS: Tuple[Tuple[str, ...], ...] = (("db", "migrate"), ("db", "init"), ("initdb",))

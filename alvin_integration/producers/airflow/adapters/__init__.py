@@ -55,10 +55,28 @@ def adapter_name() -> str:
     return name + (" + composer" if is_composer() else "")
 
 
+def _lazy_plugins() -> bool:
+    """Whether this Airflow's configuration loads plugins lazily (``[core] lazy_load_plugins``)."""
+    from airflow.configuration import conf
+
+    from alvin_integration.producers.airflow import version_compat
+
+    section, option, _ = version_compat.EAGER_PLUGINS_SETTING
+    return bool(conf.getboolean(section, option, fallback=True))
+
+
 def reporting_gaps() -> List[str]:
     """What this Airflow version cannot report, in words (doctor prints them; the README lists them)."""
     from alvin_integration.producers.airflow import version_compat
 
+    if version_compat.NEEDS_EAGER_PLUGINS and _lazy_plugins():
+        section, option, value = version_compat.EAGER_PLUGINS_SETTING
+        return [
+            f"no DAG-run events from the scheduler: Airflow 2.0-2.2 load plugins lazily and the "
+            f"scheduler never loads ours; set [{section}] {option} = {value} (AIRFLOW__"
+            f"{section.upper()}__{option.upper()}={value}) where the scheduler runs, or run "
+            "`alvin-integration reconcile` periodically"
+        ]
     if not version_compat.AIRFLOW_V_2_3_PLUS:  # the [lineage] backend and wrappers see everything
         return []
     if not version_compat.AIRFLOW_V_2_5_PLUS:
