@@ -1,14 +1,27 @@
-"""The ``alvin-integration`` command: mock-backend, doctor, demo, spool tools and sync-metadata."""
+"""The ``alvin-integration`` command: mock-backend, doctor, demo, spool tools, sync-metadata, reconcile."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
+from datetime import timedelta
 from typing import List, Optional
 
 from alvin_integration import __version__
+
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_span(text: str) -> timedelta:
+    """``90m``, ``24h``, ``7d``, ``3600`` (seconds) as a timedelta; ValueError otherwise."""
+    match = _SPAN.match(text)
+    if match is None:
+        raise ValueError(f"not a time span: {text!r} (write it as 90m, 24h or 7d)")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
 def _mock_backend(args: argparse.Namespace) -> int:
@@ -112,6 +125,44 @@ def _sync_metadata(args: argparse.Namespace) -> int:
     return 1 if failed or result.unsent else status
 
 
+def _reconcile(args: argparse.Namespace) -> int:
+    from alvin_integration.config import load_settings
+    from alvin_integration.emitter import get_emitter, reset_emitter
+
+    loaded = load_settings()
+    if loaded.settings is None:
+        print(loaded.summary(), file=sys.stderr)
+        return 1
+    try:
+        import airflow  # noqa: F401 - first, as in any Airflow process (see sync-metadata)
+
+        from alvin_integration.producers.airflow.reconcile import reconcile
+        from alvin_integration.producers.airflow.report import host_of
+    except ImportError as exc:
+        print(f"reconcile needs Airflow in this Python environment ({exc})", file=sys.stderr)
+        return 1
+    try:
+        since = parse_span(args.since)
+    except ValueError as exc:
+        print(f"--since: {exc}", file=sys.stderr)
+        return 2
+    emitter = get_emitter()
+    if emitter is None:
+        print("reporting is off in this process (see alvin-integration doctor)", file=sys.stderr)
+        return 1
+    try:
+        result = reconcile(emitter, host_of(emitter), since, args.dag_id or ())
+    except Exception as exc:  # the metadata database is not reachable, or not migrated
+        what = f"{type(exc).__name__}: {exc}"
+        print(f"reconcile could not read Airflow's metadata database: {what}", file=sys.stderr)
+        return 1
+    print(f"since {args.since} ago: {result.summary()}")
+    emitter.flush(args.timeout)
+    delivered, dead = emitter.delivered, emitter.dead_lettered
+    reset_emitter()
+    return _flush_spool(loaded.settings, args.timeout, delivered, dead)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from alvin_integration.demo import run_demo
 
@@ -157,6 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--force", action="store_true", help="send every definition, changed or not")
     sync.add_argument("--timeout", type=float, default=60.0, help="stop delivering after this many seconds")
     sync.set_defaults(func=_sync_metadata)
+
+    reconcile = commands.add_parser(
+        "reconcile", help="send what Airflow's metadata database says ran and this machine never delivered"
+    )
+    reconcile.add_argument("--since", default="24h", help="how far back to look: 90m, 24h, 7d (default 24h)")
+    reconcile.add_argument(
+        "--dag-id", action="append", metavar="DAG_ID", help="only this DAG (repeat for more; default all)"
+    )
+    reconcile.add_argument(
+        "--timeout", type=float, default=60.0, help="stop delivering after this many seconds"
+    )
+    reconcile.set_defaults(func=_reconcile)
     return parser
 
 

@@ -21,6 +21,7 @@ from alvin_integration.circuit import CircuitBreaker, SharedHealth
 from alvin_integration.client import AlvinClient, Delivery, Outcome, RetryPolicy
 from alvin_integration.config import LoadedSettings, Settings, load_settings
 from alvin_integration.host import host_token
+from alvin_integration.ledger import DeliveredLedger
 from alvin_integration.logs import get_logger, log_once
 from alvin_integration.model import MetadataBatch, RunEvent
 from alvin_integration.redact import redact
@@ -76,6 +77,7 @@ class Emitter:
             on_failed_attempt=self._attempt_failed,
         )
         self.health = SharedHealth(settings.spool_dir)
+        self.ledger = DeliveredLedger(settings.spool_dir)  # what reconcile need not send again
         self.breaker = breaker or CircuitBreaker()
         self.poll_seconds = poll_seconds
         self.window = window
@@ -280,6 +282,7 @@ class Emitter:
         if delivery.outcome == Outcome.DELIVERED:
             self.breaker.success()
             self.delivered += 1
+            self.ledger.record(record.id)
             if self.settings.verbose_log:
                 log.info("alvin-integration delivered %s to %s", record.id, record.path)
             return Verdict.DONE
@@ -287,6 +290,7 @@ class Emitter:
             self.breaker.success()
             self.dead_lettered += 1
             self.spool.dead_letter(record, delivery.status, delivery.detail)
+            self.ledger.record(record.id)  # settled: a resend would be refused the same way
             log.warning(
                 "alvin-integration: the Alvin API rejected event %s (HTTP %s: %s); it was moved to "
                 "%s and will not be retried",

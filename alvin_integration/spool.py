@@ -638,9 +638,32 @@ class Spool:
         finally:
             os.close(fd)
 
+    def pending_ids(self) -> Set[str]:
+        """The ids of the events waiting in the spool (reads every segment; for tools)."""
+        return {record.id for record in self._waiting_records(SpoolStatus(self.directory))}
+
     def status(self) -> SpoolStatus:
         """Count what waits in the spool (reads every segment; for tools, not the hot path)."""
         status = SpoolStatus(self.directory, max_bytes=self.max_bytes)
+        for record in self._waiting_records(status):
+            status.pending_events += 1
+            if status.oldest_event is None or record.created < status.oldest_event:
+                status.oldest_event = record.created
+        for path in (self.dead_letter_path, self.dead_letter_path + ".1"):
+            try:
+                fd = open_regular(path, os.O_RDONLY)
+            except OSError:
+                continue
+            with os.fdopen(fd, "rb") as handle:
+                status.dead_letters += sum(1 for _ in handle)
+        try:
+            status.corrupt_files = len(os.listdir(self.corrupt_dir))
+        except FileNotFoundError:
+            pass
+        return status
+
+    def _waiting_records(self, status: SpoolStatus) -> Iterator[Record]:
+        """Every readable record after its segment's ack; counts segments and bytes into ``status``."""
         for path in self._segment_paths():
             try:
                 fd = open_regular(path, os.O_RDONLY)
@@ -669,24 +692,9 @@ class Spool:
             status.bytes += len(data)
             for line in data[acked:].split(b"\n")[:-1]:
                 try:
-                    record = Record.decode(line)
+                    yield Record.decode(line)
                 except (ValueError, KeyError, TypeError, UnicodeDecodeError):
                     continue
-                status.pending_events += 1
-                if status.oldest_event is None or record.created < status.oldest_event:
-                    status.oldest_event = record.created
-        for path in (self.dead_letter_path, self.dead_letter_path + ".1"):
-            try:
-                fd = open_regular(path, os.O_RDONLY)
-            except OSError:
-                continue
-            with os.fdopen(fd, "rb") as handle:
-                status.dead_letters += sum(1 for _ in handle)
-        try:
-            status.corrupt_files = len(os.listdir(self.corrupt_dir))
-        except FileNotFoundError:
-            pass
-        return status
 
 
 def describe_status(status: SpoolStatus) -> List[str]:

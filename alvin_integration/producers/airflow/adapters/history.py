@@ -1,0 +1,116 @@
+"""What Airflow's metadata database says ran: task tries and DAG runs, read through its own models.
+
+The one place where reading that history differs by version: the session helper (1.10's
+``airflow.utils.db``), the try number (before 2.10 ``_try_number``, see ``tries``), earlier tries
+(``TaskInstanceHistory``, 2.10+ and 3.x; older versions keep only a task's latest try) and how a
+try names its DAG run (``run_id`` from 2.2, the execution date before). Rows are copied into plain
+objects, so nothing outlives the session.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from alvin_integration.producers.airflow import version_compat
+from alvin_integration.producers.airflow.adapters.tries import current_try
+
+TRY_FIELDS = (
+    "dag_id",
+    "task_id",
+    "run_id",
+    "map_index",
+    "state",
+    "start_date",
+    "end_date",
+    "duration",
+    "pool",
+    "operator",
+    "max_tries",
+    "execution_date",
+)
+RUN_FIELDS = (
+    "dag_id",
+    "run_id",
+    "run_type",
+    "state",
+    "start_date",
+    "end_date",
+    "external_trigger",
+    "data_interval_start",
+    "data_interval_end",
+    "logical_date",
+    "execution_date",
+    "run_after",
+)
+
+
+def _copy(row: Any, fields: Sequence[str]) -> SimpleNamespace:
+    values = {}
+    for name in fields:
+        try:
+            values[name] = getattr(row, name, None)
+        except Exception:  # a column this version does not have, or a property that needs more
+            values[name] = None
+    return SimpleNamespace(**values)
+
+
+def _session() -> Any:
+    if version_compat.AIRFLOW_V_2_PLUS:
+        from airflow.utils.session import create_session
+    else:
+        from airflow.utils.db import create_session  # type: ignore[no-redef]
+    return create_session()
+
+
+def _models() -> Tuple[Any, Any, Optional[Any]]:
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+
+    history = None
+    if version_compat.AIRFLOW_V_2_10_PLUS:
+        from airflow.models.taskinstancehistory import TaskInstanceHistory
+
+        history = TaskInstanceHistory
+    return DagRun, TaskInstance, history
+
+
+def _recent(query: Any, model: Any, since: datetime, dag_ids: Sequence[str]) -> Any:
+    query = query.filter((model.start_date >= since) | (model.end_date >= since))
+    if dag_ids:
+        query = query.filter(model.dag_id.in_(list(dag_ids)))
+    return query
+
+
+def dag_runs_since(since: datetime, dag_ids: Sequence[str] = ()) -> List[SimpleNamespace]:
+    """Every DAG run that started or ended since ``since`` (UTC), copied out of the session."""
+    dag_run_model, _, _ = _models()
+    with _session() as session:
+        rows = _recent(session.query(dag_run_model), dag_run_model, since, dag_ids).all()
+        return [_copy(row, RUN_FIELDS) for row in rows]
+
+
+def task_tries_since(since: datetime, dag_ids: Sequence[str] = ()) -> List[Tuple[SimpleNamespace, int]]:
+    """Every task try that started or ended since ``since``: (the try's row, its try number)."""
+    _, ti_model, history_model = _models()
+    tries: List[Tuple[SimpleNamespace, int]] = []
+    with _session() as session:
+        for row in _recent(session.query(ti_model), ti_model, since, dag_ids).all():
+            tries.append((_copy(row, TRY_FIELDS), current_try(row)))
+        if history_model is not None:
+            for row in _recent(session.query(history_model), history_model, since, dag_ids).all():
+                tries.append((_copy(row, TRY_FIELDS), int(row.try_number)))
+    return tries
+
+
+def dag_run_key(row: Any) -> Tuple[str, str]:
+    """How a try names its DAG run on this version: (dag_id, run_id), or the execution date on 1.10."""
+    if version_compat.AIRFLOW_V_2_PLUS:
+        return str(row.dag_id), str(row.run_id)
+    return str(row.dag_id), str(row.execution_date)
+
+
+def index_dag_runs(runs: List[SimpleNamespace]) -> Dict[Tuple[str, str], SimpleNamespace]:
+    """DAG runs by the key their tries name them with."""
+    return {dag_run_key(run): run for run in runs}
