@@ -10,20 +10,37 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import signal
+import time
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Set, Tuple
 
 import pytest
 
-from tests.support.airflow_home import GOLDEN, ROW, airflow_env, init_db, task_lines
+from alvin_integration.producers.airflow import version_compat
+from tests.support.airflow_home import EXPECTED_STATES, GOLDEN, ROW, init_db, row_env, run_airflow, task_lines
 from tests.support.compose import compose, services_env
-from tests.support.deployment import trigger_and_collect
+from tests.support.deployment import WAIT_SECONDS, start, stop, trigger_and_collect, trigger_when_parsed
 from tests.support.fault_server import refused_url
-from tests.support.processes import MockBackendProcess
-from tests.support.services import POSTGRES, REDIS, celery_queue, postgres_database, reachable, redis_url
+from tests.support.processes import MockBackendProcess, alvin_env, run_cli
+from tests.support.services import (
+    POSTGRES,
+    REDIS,
+    celery_queue,
+    postgres_database,
+    query,
+    reachable,
+    redis_url,
+)
 from tests.support.skips import runs_celery
 
 pytestmark = [runs_celery]
+# Airflow 1.10's compose file; every Airflow 2 and 3 row runs the airflow2 one (its commands are
+# Airflow 2's and 3's alike: `scheduler`, `celery worker`)
+COMPOSE = "airflow1" if ROW["env"] == "af110" else "airflow2"
+TEST_DAGS = str(Path(__file__).parent / "dags")
+TERMINAL = {"success": "COMPLETE", "skipped": "COMPLETE", "failed": "FAIL"}
 
 
 def free_port() -> int:
@@ -34,7 +51,7 @@ def celery_env(home: str, database: str, backend_url: str) -> Dict[str, str]:
     """The compose file's environment on this machine's Postgres and Redis, a queue of this test's."""
     assert reachable(POSTGRES), f"PostgreSQL is not running at {POSTGRES}: these machines start it"
     assert reachable(REDIS), f"Redis is not running at {REDIS}: these machines start it"
-    spec = compose("airflow2")
+    spec = compose(COMPOSE)
     infrastructure = {
         "AIRFLOW__CORE__EXECUTOR": spec["x-airflow-common"]["environment"]["AIRFLOW__CORE__EXECUTOR"],
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
@@ -43,7 +60,7 @@ def celery_env(home: str, database: str, backend_url: str) -> Dict[str, str]:
         "AIRFLOW__CELERY__BROKER_URL": redis_url(),
     }
     assert infrastructure["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
-    env = services_env(airflow_env(home, backend_url), spec, backend_url, infrastructure, "airflow2")
+    env = services_env(row_env(home, backend_url), spec, backend_url, infrastructure, COMPOSE)
     port = free_port()
     env.update(
         # this test's own: a queue (Airflow's default, the only one its worker consumes), ports, pace
@@ -55,13 +72,18 @@ def celery_env(home: str, database: str, backend_url: str) -> Dict[str, str]:
         AIRFLOW__API__PORT=str(port),
         AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
         AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(16),
+        # a task whose process died is found within seconds (2.x names, then 3.x names)
+        AIRFLOW__SCHEDULER__SCHEDULER_ZOMBIE_TASK_THRESHOLD="20",
+        AIRFLOW__SCHEDULER__ZOMBIE_DETECTION_INTERVAL="5",
+        AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT="20",
+        AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL="5",
     )
     return env
 
 
 def components(env: Dict[str, str]) -> List[List[str]]:
     """The compose file's scheduler and worker commands (and Airflow 3's API server, DAG processor)."""
-    services = compose("airflow2")["services"]
+    services = compose(COMPOSE)["services"]
     found = [str(services[name]["command"]).split() for name in ("airflow-scheduler", "airflow-worker")]
     if ROW["airflow"].startswith("3."):
         found += [["api-server", "--port", env["AIRFLOW__API__PORT"]], ["dag-processor"]]
@@ -75,16 +97,157 @@ def backend(tmp_path: Path) -> Iterator[MockBackendProcess]:
     server.stop()
 
 
+@pytest.fixture
+def database() -> Iterator[str]:
+    with postgres_database() as url:
+        yield url
+
+
+def migrated(tmp_path: Path, database: str, backend_url: str, **extra: str) -> Dict[str, str]:
+    """A new Airflow home on the test's database, migrated, with the compose file's environment."""
+    home = str(tmp_path / "home")
+    os.makedirs(home, exist_ok=True)
+    env = {**celery_env(home, database, backend_url), **extra}
+    init_db(env)
+    return env
+
+
+def _trigger(env: Dict[str, str], dag_id: str) -> None:
+    legacy = not version_compat.AIRFLOW_V_2_PLUS
+    trigger = ["trigger_dag", dag_id] if legacy else ["dags", "trigger", dag_id]
+    result = trigger_when_parsed(env, trigger)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert run_airflow(env, *(["unpause", dag_id] if legacy else ["dags", "unpause", dag_id])).returncode == 0
+
+
+def _wait(condition: Any, what: str, procs: List[Any], logs: Path, seconds: float = WAIT_SECONDS) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert all(p.poll() is None for p in procs), f"an Airflow component died; see {logs}"
+        found = condition()
+        if found:
+            return found
+        time.sleep(2)
+    raise AssertionError(f"{what} did not happen within {seconds:.0f} s; see {logs}")
+
+
+def _tries(events: List[Dict[str, Any]], dag_id: str) -> Set[Tuple[str, int, str]]:
+    """(task, try, event type) of the task events of ``dag_id`` received."""
+    found = set()
+    for item in events:
+        details = item["event"]["run"]["facets"]["alvin"]
+        if "task_id" in details and details["dag_id"] == dag_id:
+            found.add((details["task_id"], details["try_number"], item["event"]["eventType"]))
+    return found
+
+
 def test_a_celery_deployment_on_postgres_reports_as_the_golden_file_says(
-    tmp_path: Path, backend: MockBackendProcess
+    tmp_path: Path, backend: MockBackendProcess, database: str
 ) -> None:
-    with postgres_database() as database:
-        home = str(tmp_path / "home")
-        os.makedirs(home)
-        env = celery_env(home, database, backend.url)
-        init_db(env)
-        golden = json.loads(GOLDEN.read_text())
-        of_run = trigger_and_collect(env, components(env), backend, tmp_path, task_events=len(golden))
-        dag_events = [e["event"]["eventType"] for e in of_run if e["event"]["job"]["name"] == "alvin_example"]
-        assert dag_events == ["START", "FAIL"]
-        assert task_lines(of_run) == golden
+    env = migrated(tmp_path, database, backend.url)
+    golden = json.loads(GOLDEN.read_text())
+    of_run = trigger_and_collect(env, components(env), backend, tmp_path, task_events=len(golden))
+    dag_events = [e["event"]["eventType"] for e in of_run if e["event"]["job"]["name"] == "alvin_example"]
+    assert dag_events == ["START", "FAIL"]
+    assert task_lines(of_run) == golden
+
+
+def test_reconcile_rebuilds_a_lost_spool_from_the_metadata_database_once(
+    tmp_path: Path, backend: MockBackendProcess, database: str
+) -> None:
+    """The API refuses while the DAG runs; the spool is then lost; reconcile recovers every try."""
+    env = migrated(tmp_path, database, refused_url(), ALVIN_FLUSH_TIMEOUT="1")
+    procs = [start(env, args, tmp_path / f"{args[0]}.log") for args in components(env)]
+    try:
+        _trigger(env, "alvin_example")
+        finished = "SELECT state FROM dag_run WHERE dag_id = 'alvin_example' AND run_id LIKE 'manual%%'"
+        _wait(
+            lambda: [r for r in query(database, finished) if r[0] in ("success", "failed")],
+            "the run",
+            procs,
+            tmp_path,
+        )
+    finally:
+        stop(procs)
+    lost = str(tmp_path / "lost-spool")
+    shutil.move(os.path.join(env["AIRFLOW_HOME"], "alvin", "spool"), lost)  # the default spool
+    env["ALVIN_URL"] = backend.url
+
+    first = run_cli(env, "reconcile", "--since", "1d", "--dag-id", "alvin_example", timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    print("first reconcile:", first.stdout.splitlines()[0])
+    events = backend.get("/api/v1/events")
+    tries = _tries(events, "alvin_example")
+    for task, state in EXPECTED_STATES.items():
+        assert any(t == task and kind == TERMINAL[state] for t, _, kind in tries), (task, sorted(tries))
+    if version_compat.AIRFLOW_V_2_10_PLUS:  # earlier tries: TaskInstanceHistory
+        assert ("flaky", 1, "FAIL") in tries and ("flaky", 2, "COMPLETE") in tries, sorted(tries)
+    manual = [
+        i["event"]["eventType"]
+        for i in events
+        if i["event"]["job"]["name"] == "alvin_example"
+        and str(i["event"]["run"]["facets"]["alvin"]["run_id"]).startswith("manual")
+    ]
+    assert manual == ["START", "FAIL"]
+
+    second = run_cli(env, "reconcile", "--since", "1d", "--dag-id", "alvin_example", timeout=300)
+    assert second.returncode == 0, second.stdout + second.stderr
+    print("second reconcile:", second.stdout.splitlines()[0])
+    assert f"{len(events)} already delivered, 0 waiting in the spool, 0 spooled now" in second.stdout
+    assert len(backend.get("/api/v1/events")) == len(events)
+
+    # The lost spool turns up and is delivered: its START and end events carry the rebuilt ids.
+    late = run_cli(alvin_env(backend.url, lost, ALVIN_API_KEY=env["ALVIN_API_KEY"]), "spool", "flush")
+    assert late.returncode == 0, late.stderr
+    after = _tries(backend.get("/api/v1/events"), "alvin_example")
+    assert {t for t in after - tries if t[2] != "RUNNING"} == set()
+
+
+def test_a_task_process_killed_with_sigkill_still_reports_its_failure(
+    tmp_path: Path, backend: MockBackendProcess, database: str
+) -> None:
+    pid_file = str(tmp_path / "killed.pid")
+    env = migrated(
+        tmp_path, database, backend.url, AIRFLOW__CORE__DAGS_FOLDER=TEST_DAGS, ALVIN_KILLED_PID_FILE=pid_file
+    )
+    procs = [start(env, args, tmp_path / f"{args[0]}.log") for args in components(env)]
+    path = "not yet"
+    try:
+        _trigger(env, "alvin_killed")
+        _wait(
+            lambda: os.path.exists(pid_file) and Path(pid_file).read_text().strip(),
+            "the task's start",
+            procs,
+            tmp_path,
+        )
+        os.kill(int(Path(pid_file).read_text()), signal.SIGKILL)
+        state = "SELECT state FROM task_instance WHERE dag_id = 'alvin_killed'"
+        _wait(
+            lambda: [r for r in query(database, state) if r[0] in ("failed", "up_for_retry")],
+            "the try's failure",
+            procs,
+            tmp_path,
+        )
+
+        def failure_reported() -> bool:
+            return ("killed", 1, "FAIL") in _tries(backend.get("/api/v1/events"), "alvin_killed")
+
+        try:
+            _wait(
+                failure_reported, "the FAIL from Airflow's own failure handling", procs, tmp_path, seconds=60
+            )
+            path = "Airflow's failure handling (our listener, in the process that handled it)"
+        except AssertionError:
+            result = run_cli(env, "reconcile", "--since", "1h", "--dag-id", "alvin_killed", timeout=300)
+            assert result.returncode == 0, result.stdout + result.stderr
+            assert failure_reported(), result.stdout
+            path = "alvin-integration reconcile"
+    finally:
+        stop(procs)
+        print(f"{ROW['env']}: the killed try's FAIL came from {path}")
+    fail = next(
+        i["event"]
+        for i in backend.get("/api/v1/events")
+        if i["event"]["job"]["name"] == "alvin_killed.killed" and i["event"]["eventType"] == "FAIL"
+    )
+    assert fail["run"]["facets"]["alvin"]["state"] == "failed"

@@ -10,7 +10,8 @@ import contextlib
 import os
 import socket
 import uuid
-from typing import Any, Iterator
+from typing import Any, Iterator, List, Tuple
+from urllib.parse import urlsplit
 
 POSTGRES = os.environ.get("ALVIN_TEST_POSTGRES", "postgres@127.0.0.1:5432")  # trust auth
 REDIS = os.environ.get("ALVIN_TEST_REDIS", "127.0.0.1:6379")
@@ -49,6 +50,22 @@ def postgres_database(prefix: str = "alvin_test") -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def query(database: str, sql: str, *params: Any) -> List[Tuple[Any, ...]]:
+    """Rows of one query in the database whose SQLAlchemy URL ``postgres_database`` gave."""
+    import psycopg2
+
+    url = urlsplit(database.replace("postgresql+psycopg2://", "postgresql://"))
+    connection = psycopg2.connect(
+        host=url.hostname, port=url.port or 5432, user=url.username, dbname=url.path.lstrip("/")
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+    finally:
+        connection.close()
 
 
 def redis_url(database: int = 0) -> str:

@@ -87,6 +87,7 @@ def _celery_installs() -> bool:
 
 
 runs_celery = _row_skip(
-    ROW["env"] not in ("af2", "af3", "composer") or not _celery_installs(),
-    "the Celery deployment runs on the af2, af3 and composer rows (Celery and psycopg2 pinned there)",
+    is_light(ROW) or not _celery_installs(),
+    "the Celery deployment runs on the full rows (af2, af3, composer, af22, af110: Celery, its Redis "
+    "client and psycopg2 pinned there); light rows run one backfill of the example DAG",
 )
