@@ -61,12 +61,15 @@ def celery_env(home: str, database: str, backend_url: str) -> Dict[str, str]:
     }
     assert infrastructure["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     env = services_env(row_env(home, backend_url), spec, backend_url, infrastructure, COMPOSE)
-    port = free_port()
+    port, queue, log_port = free_port(), celery_queue(), str(free_port())
     env.update(
-        # this test's own: a queue (Airflow's default, the only one its worker consumes), ports, pace
-        AIRFLOW__OPERATORS__DEFAULT_QUEUE=celery_queue(),
+        # this test's own: a queue (Airflow's default, the only one its worker consumes), ports, pace;
+        # 1.10 names the queue and the worker's log port under [celery]
+        AIRFLOW__OPERATORS__DEFAULT_QUEUE=queue,
+        AIRFLOW__CELERY__DEFAULT_QUEUE=queue,
         AIRFLOW__CELERY__WORKER_CONCURRENCY="4",
-        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
+        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=log_port,
+        AIRFLOW__CELERY__WORKER_LOG_SERVER_PORT=log_port,
         AIRFLOW__CORE__PARALLELISM="4",
         AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="1",
         AIRFLOW__API__PORT=str(port),
@@ -251,3 +254,39 @@ def test_a_task_process_killed_with_sigkill_still_reports_its_failure(
         if i["event"]["job"]["name"] == "alvin_killed.killed" and i["event"]["eventType"] == "FAIL"
     )
     assert fail["run"]["facets"]["alvin"]["state"] == "failed"
+
+
+def test_a_celery_worker_killed_with_its_events_spooled_has_them_delivered_after_its_restart(
+    tmp_path: Path, backend: MockBackendProcess, database: str
+) -> None:
+    """The worker has a spool of its own (its own machine); the API is down while it runs tasks."""
+    env = migrated(tmp_path, database, refused_url(), ALVIN_FLUSH_TIMEOUT="1")
+    worker_spool = str(tmp_path / "worker-spool")
+    worker_args = components(env)[1]
+    others = [args for args in components(env) if args != worker_args]
+    procs = [start(env, args, tmp_path / f"{args[0]}.log") for args in others]
+    worker = start({**env, "ALVIN_SPOOL_DIR": worker_spool}, worker_args, tmp_path / "worker-1.log")
+    try:
+        _trigger(env, "alvin_example")
+        finished = "SELECT state FROM dag_run WHERE dag_id = 'alvin_example' AND run_id LIKE 'manual%%'"
+        _wait(
+            lambda: [r for r in query(database, finished) if r[0] in ("success", "failed")],
+            "the run",
+            [*procs, worker],
+            tmp_path,
+        )
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and every process it forked
+        worker.wait(timeout=30)
+        from alvin_integration.spool import Spool
+
+        spooled = Spool(worker_spool, 1 << 30).pending_ids()
+        assert spooled, "the task processes spooled nothing while the API was down"
+        restarted = {**env, "ALVIN_SPOOL_DIR": worker_spool, "ALVIN_URL": backend.url}
+        worker = start(restarted, worker_args, tmp_path / "worker-2.log")
+        _trigger(env, "alvin_example")  # the restarted worker's first task delivers the backlog
+        _wait(
+            lambda: spooled <= set(backend.keys()), "the delivery of the backlog", [*procs, worker], tmp_path
+        )
+    finally:
+        stop([*procs, worker])
+    assert Spool(worker_spool, 1 << 30).pending_ids() - set(backend.keys()) == set()
