@@ -197,6 +197,10 @@ class Emitter:
 
     # -- the sender ----------------------------------------------------------------------------
 
+    def deliver_in_background(self) -> None:
+        """Start the sender now: it then looks every few seconds for what other processes left."""
+        self._ensure_sender()
+
     def _ensure_sender(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return

@@ -5,7 +5,8 @@ With ``ALVIN_DISABLED=true`` nothing is loaded beyond that flag check.
 
 from __future__ import annotations
 
-from typing import Any, List
+import sys
+from typing import Any, List, Tuple
 
 from airflow.plugins_manager import AirflowPlugin
 
@@ -31,9 +32,35 @@ def _hook_lineage_readers() -> List[Any]:
     return hook_lineage_readers()
 
 
+# Long-lived Airflow components (the command after `airflow`): a sender started there delivers what
+# short-lived processes left in the machine's spool (1.10's DAG processors exit right after
+# spooling a DAG run's end; a killed worker's tries), never waited on.
+LONG_LIVED = {("scheduler",), ("worker",), ("celery", "worker"), ("triggerer",), ("dag-processor",)}
+
+
+def _component() -> Tuple[str, ...]:
+    """The Airflow command this process runs: ``("scheduler",)``, ``("celery", "worker")``..."""
+    words = tuple(a for a in sys.argv[1:3] if not a.startswith("-"))
+    return words[:2] if words[:2] in LONG_LIVED else words[:1]
+
+
+@never_raise("starting alvin-integration's background delivery")
+def _deliver_in_background() -> None:
+    if is_disabled() or _component() not in LONG_LIVED:
+        return
+    from alvin_integration.emitter import get_emitter
+
+    emitter = get_emitter()
+    if emitter is not None:
+        emitter.deliver_in_background()
+
+
 class AlvinPlugin(AirflowPlugin):  # type: ignore[misc]  # Airflow is untyped here (not installed for mypy)
     """Reports every task try and DAG run to Alvin."""
 
     name = "alvin_integration"
     listeners = _listeners()
     hook_lineage_readers = _hook_lineage_readers()  # Airflow 2.10+ and 3.x: hooks then collect lineage
+
+
+_deliver_in_background()
