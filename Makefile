@@ -57,6 +57,12 @@ bench: $(TOX) ## print benchmarks (delivery, redaction, lineage extraction on th
 	$(GUARD_HOME) $(TOX) run -e af2 --notest -q
 	$(GUARD_HOME) $(TOX) exec -e af2 -- python benchmarks/bench_lineage.py
 
+.PHONY: soak
+soak: $(TOX) ## an outage under load: 20 runs x 25 tasks on the Celery deployment, with and without us
+	@echo "==> soak on the af2 row (Celery, Postgres, Redis of this machine; figures, not pass/fail)"
+	$(GUARD_HOME) $(TOX) run -e af2 --notest
+	$(GUARD_HOME) $(TOX) exec -e af2 -- python benchmarks/soak.py $(SOAK_ARGS)
+
 .PHONY: bench-compare
 bench-compare: $(TOX) ## the cost per task of (a) nothing, (b) us, (c) the OpenLineage provider, in 4 API states
 	@echo "==> side by side on the af2 row's Airflow (venvs in .bench/; figures, not pass/fail)"

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import pytest
 
 from tests.support.matrix import REPO
-from tests.support.skips import COMPOSE_DIR
 
 INFRASTRUCTURE = ("SQL_ALCHEMY_CONN", "CELERY", "EXECUTOR")
 COMPOSE_BACKEND_URL = "http://alvin_backend:9000"
@@ -23,10 +22,10 @@ COMPOSE_BACKEND_URL = "http://alvin_backend:9000"
 TEST_SETTINGS = ("ALVIN_EXAMPLE_RETRY_MARKER", "ALVIN_SQL_START_WAIT_MS")
 
 
-def compose(directory: Optional[str] = COMPOSE_DIR) -> Dict[str, Any]:
+def compose(directory: str) -> Dict[str, Any]:
     """The parsed ``docker/<directory>/docker-compose.yaml``."""
     yaml = pytest.importorskip("yaml", reason="reading the compose file needs PyYAML (Airflow brings it)")
-    path = Path(REPO) / "docker" / str(directory) / "docker-compose.yaml"
+    path = Path(REPO) / "docker" / directory / "docker-compose.yaml"
     return dict(yaml.safe_load(path.read_text()))
 
 
@@ -35,7 +34,7 @@ def services_env(
     spec: Dict[str, Any],
     backend_url: str,
     infrastructure: Dict[str, str],
-    directory: Optional[str] = COMPOSE_DIR,
+    directory: str,
 ) -> Dict[str, str]:
     """``env`` with the compose file's settings in place of the test's own.
 
@@ -55,6 +54,6 @@ def services_env(
     env.update(infrastructure)
     dags_volume = next(v for v in common["volumes"] if v.split(":")[1] == "/opt/airflow/dags")
     env["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.normpath(
-        os.path.join(str(REPO), "docker", str(directory), dags_volume.split(":")[0])
+        os.path.join(str(REPO), "docker", directory, dags_volume.split(":")[0])
     )
     return env

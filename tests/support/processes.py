@@ -36,10 +36,20 @@ def alvin_env(url: str, spool_dir: str, **extra: str) -> Dict[str, str]:
 class MockBackendProcess:
     """``alvin-integration mock-backend`` running as a separate process on a free port."""
 
-    def __init__(self, db: str, api_key: Optional[str] = None) -> None:
+    def __init__(self, db: str, api_key: Optional[str] = None, port: int = 0) -> None:
         key = ["--api-key", api_key] if api_key else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "alvin_integration.cli", "mock-backend", "--port", "0", "--db", db, *key],
+            [
+                sys.executable,
+                "-m",
+                "alvin_integration.cli",
+                "mock-backend",
+                "--port",
+                str(port),
+                "--db",
+                db,
+                *key,
+            ],
             stdout=subprocess.PIPE,
             env=alvin_env("http://unused", os.path.dirname(db)),
             text=True,

@@ -67,14 +67,7 @@ runs_dags_test = _row_skip(
 not_composer_row = _row_skip(
     bool(ROW.get("composer")), "the composer row runs the af2 adapter, whose deployment af2 tests"
 )
-COMPOSE_DIR = {"af2": "airflow2", "af110": "airflow1"}.get(ROW["env"])
-has_compose_file = _row_skip(COMPOSE_DIR is None, "no compose file is built from this matrix row")
-not_af110_scheduler = _row_skip(
-    ROW["env"] == "af110",
-    "Airflow 1.10's scheduler with its SequentialExecutor finished a run in 173 s alone but not within "
-    "the 600 s wait while other matrix rows share the 2 cores; af110's backfill tests run 1.10 with a "
-    "process per try, and af2 runs its compose deployment",
-)
+
 
 
 def _celery_installs() -> bool:
@@ -91,3 +84,8 @@ runs_celery = _row_skip(
     "the Celery deployment runs on the full rows (af2, af3, composer, af22, af110: Celery, its Redis "
     "client and psycopg2 pinned there); light rows run one backfill of the example DAG",
 )
+kills_celery_processes = _row_skip(
+    bool(ROW.get("composer")),
+    "the composer row runs the af2 adapter, whose killed processes and reconcile af2 tests",
+)
+soak_row_only = _row_skip(ROW["env"] != "af2", "the small soak runs on af2 (make soak runs the full size)")

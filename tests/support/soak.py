@@ -1,0 +1,193 @@
+"""An outage under load: a Celery deployment runs many task tries while the API goes away and back.
+
+Shared by tests/e2e/test_soak.py (small, in ``make test``) and benchmarks/soak.py (``make soak``).
+The mock API stops when a third of the tries have finished and starts again (same port, same
+store) at two thirds. Afterwards each try and DAG run must be at the API once per event type
+(the store dedupes on event ids), and every task must have ended as it would without us.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+from alvin_integration.producers.airflow import version_compat
+from tests.support.airflow_home import run_airflow
+from tests.support.celery_deployment import TEST_DAGS, components, free_port, migrated, wait_for
+from tests.support.deployment import start, stop, trigger_when_parsed
+from tests.support.processes import MockBackendProcess, alvin_env, run_cli
+from tests.support.services import query
+
+API_KEY = "local-dev-api-key"  # the compose file's
+DRAIN_SECONDS = 300.0  # an upper bound on waiting for the backlog, not a speed requirement
+
+
+@dataclass
+class SoakResult:
+    """What one soak run saw."""
+
+    runs: int
+    tasks: int
+    enabled: bool
+    outage: bool
+    states: Dict[str, int] = field(default_factory=dict)  # task instance state -> count
+    durations: List[float] = field(default_factory=list)  # seconds, per task try (Airflow's own)
+    expected: Set[Tuple[str, str]] = field(default_factory=set)  # (run id, event type)
+    received: Set[Tuple[str, str]] = field(default_factory=set)
+    drain_rate: Optional[float] = None  # events/s delivered while the backlog drained
+    left_for_flush: int = 0  # events only `spool flush` delivered after the drain wait
+    seconds: float = 0.0
+
+    @property
+    def missing(self) -> Set[Tuple[str, str]]:
+        """Events the history calls for that never arrived."""
+        return self.expected - self.received
+
+    def percentile(self, share: float) -> float:
+        """The ``share`` quantile of task durations."""
+        ordered = sorted(self.durations)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+    def summary(self) -> Dict[str, Any]:
+        """Figures for printing and JSON."""
+        return {
+            "runs": self.runs,
+            "tasks": self.tasks,
+            "integration": "on" if self.enabled else "off",
+            "outage": self.outage,
+            "states": self.states,
+            "duration_p50_s": round(self.percentile(0.5), 3),
+            "duration_p95_s": round(self.percentile(0.95), 3),
+            "duration_mean_s": round(statistics.fmean(self.durations), 3) if self.durations else None,
+            "expected_events": len(self.expected),
+            "received_events": len(self.received & self.expected),
+            "missing": len(self.missing),
+            "drain_events_per_s": round(self.drain_rate, 1) if self.drain_rate else None,
+            "left_for_spool_flush": self.left_for_flush,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def _received(backend: MockBackendProcess) -> Set[Tuple[str, str]]:
+    return {
+        (item["event"]["run"]["runId"], item["event"]["eventType"])
+        for item in backend.get("/api/v1/events")
+        if item["event"]["eventType"] in ("START", "COMPLETE", "FAIL")
+        and item["event"]["job"]["name"].startswith("alvin_soak")
+    }
+
+
+def _expected(database: str) -> Set[Tuple[str, str]]:
+    from alvin_integration.model import dag_run_run_id, task_run_id
+
+    expected = set()
+    for task_id, run_id, try_number, state in query(
+        database, "SELECT task_id, run_id, try_number, state FROM task_instance WHERE dag_id = 'alvin_soak'"
+    ):
+        run = task_run_id("alvin_soak", task_id, run_id, try_number)
+        expected |= {(run, "START"), (run, "COMPLETE" if state == "success" else "FAIL")}
+    if version_compat.AIRFLOW_V_2_5_PLUS or version_compat.NEEDS_LINEAGE_BACKEND:  # DAG-run events
+        for run_id, state in query(database, "SELECT run_id, state FROM dag_run WHERE dag_id = 'alvin_soak'"):
+            run = dag_run_run_id("alvin_soak", run_id)
+            expected |= {(run, "START"), (run, "COMPLETE" if state == "success" else "FAIL")}
+    return expected
+
+
+def run_soak(
+    work: Path,
+    database: str,
+    runs: int,
+    tasks: int,
+    parallelism: int = 8,
+    outage: bool = True,
+    enabled: bool = True,
+) -> SoakResult:
+    """Run ``runs`` DAG runs of ``tasks`` one-second tasks through the Celery deployment."""
+    began = time.monotonic()
+    port = free_port()
+    store = str(work / "alvin.db")
+    backend: Optional[MockBackendProcess] = MockBackendProcess(store, api_key=API_KEY, port=port)
+    url = f"http://127.0.0.1:{port}"
+    env = migrated(
+        work,
+        database,
+        url,
+        AIRFLOW__CORE__DAGS_FOLDER=TEST_DAGS,
+        ALVIN_SOAK_TASKS=str(tasks),
+        ALVIN_DISABLED="false" if enabled else "true",
+        AIRFLOW__CORE__PARALLELISM=str(parallelism),
+        AIRFLOW__CELERY__WORKER_CONCURRENCY=str(parallelism),
+        AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG=str(parallelism),
+        AIRFLOW__CORE__DAG_CONCURRENCY=str(parallelism),
+    )
+    result = SoakResult(runs, tasks, enabled, outage)
+    procs = [start(env, args, work / f"{args[0]}.log") for args in components(env)]
+    total = runs * tasks
+    done = "SELECT count(*) FROM task_instance WHERE dag_id = 'alvin_soak' AND state IN ('success', 'failed')"
+    try:
+        legacy = not version_compat.AIRFLOW_V_2_PLUS
+        for number in range(runs):
+            command = ["trigger_dag", "-r", f"soak_{number}", "alvin_soak"]
+            if not legacy:
+                command = ["dags", "trigger", "-r", f"soak_{number}", "alvin_soak"]
+            triggered = trigger_when_parsed(env, command)
+            assert triggered.returncode == 0, triggered.stderr[-2000:]
+        assert (
+            run_airflow(
+                env, *(["unpause", "alvin_soak"] if legacy else ["dags", "unpause", "alvin_soak"])
+            ).returncode
+            == 0
+        )
+        down_at: Optional[float] = None
+
+        def finished() -> bool:
+            nonlocal backend, down_at
+            count = query(database, done)[0][0]
+            if outage and backend is not None and down_at is None and count >= total / 3:
+                backend.stop()
+                backend, down_at = None, time.monotonic()
+            if outage and backend is None and count >= 2 * total / 3:
+                backend = MockBackendProcess(store, api_key=API_KEY, port=port)
+            return bool(count >= total)
+
+        wait_for(finished, f"{total} task tries", procs, work, seconds=max(600.0, total * 6.0))
+        if backend is None:  # every try ended before two thirds were seen: the API comes back now
+            backend = MockBackendProcess(store, api_key=API_KEY, port=port)
+        runs_done = (
+            "SELECT count(*) FROM dag_run WHERE dag_id = 'alvin_soak' AND state IN ('success', 'failed')"
+        )
+        wait_for(lambda: query(database, runs_done)[0][0] >= runs, "every DAG run's end", procs, work)
+        if enabled:
+            result.expected = _expected(database)
+            start_count, drain_began = len(_received(backend) & result.expected), time.monotonic()
+            deadline = drain_began + DRAIN_SECONDS
+            while time.monotonic() < deadline and not result.expected <= _received(backend):
+                time.sleep(1)
+            drained = len(_received(backend) & result.expected) - start_count
+            if drained > 0:
+                result.drain_rate = drained / max(time.monotonic() - drain_began, 1e-3)
+    finally:
+        stop(procs)
+    if enabled:
+        assert backend is not None
+        before = len(_received(backend) & result.expected)
+        spool = str(Path(env["AIRFLOW_HOME"]) / "alvin" / "spool")
+        run_cli(alvin_env(backend.url, spool, ALVIN_API_KEY=API_KEY), "spool", "flush", timeout=300)
+        result.received = _received(backend)
+        result.left_for_flush = len(result.received & result.expected) - before
+    if backend is not None:
+        backend.stop()
+    for state, count in query(
+        database, "SELECT state, count(*) FROM task_instance WHERE dag_id = 'alvin_soak' GROUP BY state"
+    ):
+        result.states[str(state)] = int(count)
+    result.durations = [
+        float(d)
+        for (d,) in query(database, "SELECT duration FROM task_instance WHERE dag_id = 'alvin_soak'")
+        if d is not None
+    ]
+    result.seconds = time.monotonic() - began
+    return result
