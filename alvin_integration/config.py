@@ -32,6 +32,7 @@ NUMBER_RANGES: Dict[str, Tuple[float, float]] = {
     "flush_timeout": (0.0, 600.0),
     "max_event_kb": (16.0, 65_536.0),
     "sql_start_wait_ms": (0.0, 60_000.0),
+    "reconcile_interval": (0.0, 604_800.0),  # off, up to a week
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -81,6 +82,12 @@ SPECS: Tuple[SettingSpec, ...] = (
         "Milliseconds a task's start waits for its SQL to be parsed; past it the end carries the tables",
     ),
     SettingSpec(
+        "ALVIN_RECONCILE_INTERVAL",
+        "reconcile_interval",
+        "0",
+        "Seconds between reconciles run by the scheduler (0: off; `alvin-integration reconcile` by hand)",
+    ),
+    SettingSpec(
         "ALVIN_EXTRACTORS",
         "extractors",
         None,
@@ -106,6 +113,7 @@ class Settings:
     flush_timeout: float = 5.0
     max_event_kb: float = 1024.0
     sql_start_wait_ms: float = 5.0
+    reconcile_interval: float = 0.0
     extractors: Optional[str] = None
     verify_ssl: bool = True
     ca_bundle: Optional[str] = None
@@ -361,6 +369,7 @@ def load_settings(
         "flush_timeout": _parse_number,
         "max_event_kb": _parse_number,
         "sql_start_wait_ms": _parse_number,
+        "reconcile_interval": _parse_number,
         "verify_ssl": _parse_bool,
         "verbose_log": _parse_bool,
     }

@@ -69,7 +69,6 @@ not_composer_row = _row_skip(
 )
 
 
-
 def _celery_installs() -> bool:
     try:
         import celery  # noqa: F401

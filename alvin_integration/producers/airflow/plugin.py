@@ -51,8 +51,22 @@ def _deliver_in_background() -> None:
     from alvin_integration.emitter import get_emitter
 
     emitter = get_emitter()
-    if emitter is not None:
-        emitter.deliver_in_background()
+    if emitter is None:
+        return
+    emitter.deliver_in_background()
+    interval = getattr(emitter.settings, "reconcile_interval", 0.0)
+    if interval > 0 and _component() == ("scheduler",):  # where the metadata database is at hand
+        import threading
+
+        from alvin_integration.producers.airflow.reconcile import reconcile_periodically
+        from alvin_integration.producers.airflow.report import host_of
+
+        threading.Thread(
+            target=reconcile_periodically,
+            args=(emitter, host_of(emitter), interval),
+            name="alvin-reconcile",
+            daemon=True,
+        ).start()
 
 
 class AlvinPlugin(AirflowPlugin):  # type: ignore[misc]  # Airflow is untyped here (not installed for mypy)

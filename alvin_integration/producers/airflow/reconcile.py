@@ -111,3 +111,24 @@ def reconcile(
             waiting.add(event.event_id)
             result.spooled += 1
     return result
+
+
+def reconcile_periodically(emitter: Emitter, host: Host, interval: float, stop: Any = None) -> None:
+    """Reconcile the last two intervals every ``interval`` seconds, forever (the scheduler's thread).
+
+    Never raises: a failed round is logged once and the next one runs. ``stop``: a
+    ``threading.Event`` that ends the loop (tests).
+    """
+    import logging
+    import threading
+
+    from alvin_integration.logs import log_once
+
+    stop = stop or threading.Event()
+    while not stop.wait(interval):
+        try:
+            reconcile(emitter, host, timedelta(seconds=2 * interval))
+        except Exception as exc:  # the database away for a moment: the next round tries again
+            log_once(
+                "reconcile-round", logging.WARNING, "alvin-integration: a periodic reconcile failed: %s", exc
+            )
