@@ -85,24 +85,44 @@ def _flush_spool(settings: object, timeout: float, delivered_before: int = 0, de
     return 0
 
 
-def _sync_metadata(args: argparse.Namespace) -> int:
+def _airflow_settings(command: str) -> Optional[object]:
+    """This process's settings once Airflow is imported; None (said why) if either is missing."""
     from alvin_integration.config import load_settings
-    from alvin_integration.emitter import get_emitter, reset_emitter
 
     loaded = load_settings()
     if loaded.settings is None:
         print(loaded.summary(), file=sys.stderr)
-        return 1
+        return None
     try:
         # Airflow first, as in any Airflow process: its import sets up its settings and may load
         # our [lineage] backend, which must then find Airflow's import under way, not ours.
         import airflow  # noqa: F401
-
-        from alvin_integration.producers.airflow.adapters import parse_dags
-        from alvin_integration.producers.airflow.dag_definitions import sync_dags
     except ImportError as exc:
-        print(f"sync-metadata needs Airflow in this Python environment ({exc})", file=sys.stderr)
+        print(f"{command} needs Airflow in this Python environment ({exc})", file=sys.stderr)
+        return None
+    return loaded.settings
+
+
+def _deliver_then_drain(settings: object, timeout: float) -> int:
+    """Deliver this process's events, release its segment, then drain whatever else is waiting."""
+    from alvin_integration.emitter import get_emitter, reset_emitter
+
+    emitter = get_emitter()
+    delivered, dead = 0, 0
+    if emitter is not None:
+        emitter.flush(timeout)
+        delivered, dead = emitter.delivered, emitter.dead_lettered
+    reset_emitter()
+    return _flush_spool(settings, timeout, delivered, dead)
+
+
+def _sync_metadata(args: argparse.Namespace) -> int:
+    settings = _airflow_settings("sync-metadata")
+    if settings is None:
         return 1
+    from alvin_integration.producers.airflow.adapters import parse_dags
+    from alvin_integration.producers.airflow.dag_definitions import sync_dags
+
     dags, failed = parse_dags(args.dags_folder)
     result = sync_dags(dags, force=args.force)
     if result is None:
@@ -114,38 +134,23 @@ def _sync_metadata(args: argparse.Namespace) -> int:
     )
     for path in failed:
         print(f"not parsed (fix the import error Airflow shows for it): {path}", file=sys.stderr)
-    # Deliver this process's pages, release its segment, then drain whatever else is waiting.
-    emitter = get_emitter()
-    delivered, dead = 0, 0
-    if emitter is not None:
-        emitter.flush(args.timeout)
-        delivered, dead = emitter.delivered, emitter.dead_lettered
-    reset_emitter()
-    status = _flush_spool(loaded.settings, args.timeout, delivered, dead)
+    status = _deliver_then_drain(settings, args.timeout)
     return 1 if failed or result.unsent else status
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    from alvin_integration.config import load_settings
-    from alvin_integration.emitter import get_emitter, reset_emitter
-
-    loaded = load_settings()
-    if loaded.settings is None:
-        print(loaded.summary(), file=sys.stderr)
-        return 1
-    try:
-        import airflow  # noqa: F401 - first, as in any Airflow process (see sync-metadata)
-
-        from alvin_integration.producers.airflow.reconcile import reconcile
-        from alvin_integration.producers.airflow.report import host_of
-    except ImportError as exc:
-        print(f"reconcile needs Airflow in this Python environment ({exc})", file=sys.stderr)
-        return 1
     try:
         since = parse_span(args.since)
     except ValueError as exc:
         print(f"--since: {exc}", file=sys.stderr)
         return 2
+    settings = _airflow_settings("reconcile")
+    if settings is None:
+        return 1
+    from alvin_integration.emitter import get_emitter
+    from alvin_integration.producers.airflow.reconcile import reconcile
+    from alvin_integration.producers.airflow.report import host_of
+
     emitter = get_emitter()
     if emitter is None:
         print("reporting is off in this process (see alvin-integration doctor)", file=sys.stderr)
@@ -157,10 +162,7 @@ def _reconcile(args: argparse.Namespace) -> int:
         print(f"reconcile could not read Airflow's metadata database: {what}", file=sys.stderr)
         return 1
     print(f"since {args.since} ago: {result.summary()}")
-    emitter.flush(args.timeout)
-    delivered, dead = emitter.delivered, emitter.dead_lettered
-    reset_emitter()
-    return _flush_spool(loaded.settings, args.timeout, delivered, dead)
+    return _deliver_then_drain(settings, args.timeout)
 
 
 def _demo(args: argparse.Namespace) -> int:

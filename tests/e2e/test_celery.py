@@ -19,7 +19,15 @@ import pytest
 from alvin_integration.producers.airflow import version_compat
 from alvin_integration.spool import Spool
 from tests.support.airflow_home import EXPECTED_STATES, GOLDEN, ROW, task_lines
-from tests.support.celery_deployment import COMPOSE, TEST_DAGS, components, migrated, trigger, wait_for
+from tests.support.celery_deployment import (
+    COMPOSE,
+    TEST_DAGS,
+    components,
+    migrated,
+    trigger,
+    wait_for,
+    wait_for_manual_run,
+)
 from tests.support.compose import compose
 from tests.support.deployment import start, stop, trigger_and_collect
 from tests.support.fault_server import refused_url
@@ -84,13 +92,7 @@ def test_reconcile_rebuilds_a_lost_spool_from_the_metadata_database_once(
     procs = [start(env, args, tmp_path / f"{args[0]}.log") for args in components(env)]
     try:
         trigger(env, "alvin_example")
-        finished = "SELECT state FROM dag_run WHERE dag_id = 'alvin_example' AND run_id LIKE 'manual%%'"
-        wait_for(
-            lambda: [r for r in query(database, finished) if r[0] in ("success", "failed")],
-            "the run",
-            procs,
-            tmp_path,
-        )
+        wait_for_manual_run(database, "alvin_example", procs, tmp_path)
     finally:
         stop(procs)
     lost = str(tmp_path / "lost-spool")
@@ -192,13 +194,7 @@ def test_a_celery_worker_killed_with_its_events_spooled_has_them_delivered_after
     worker = start({**env, "ALVIN_SPOOL_DIR": worker_spool}, worker_args, tmp_path / "worker-1.log")
     try:
         trigger(env, "alvin_example")
-        finished = "SELECT state FROM dag_run WHERE dag_id = 'alvin_example' AND run_id LIKE 'manual%%'"
-        wait_for(
-            lambda: [r for r in query(database, finished) if r[0] in ("success", "failed")],
-            "the run",
-            [*procs, worker],
-            tmp_path,
-        )
+        wait_for_manual_run(database, "alvin_example", [*procs, worker], tmp_path)
         os.killpg(worker.pid, signal.SIGKILL)  # the worker and every process it forked
         worker.wait(timeout=30)
         spooled = Spool(worker_spool, 1 << 30).pending_ids()

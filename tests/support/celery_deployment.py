@@ -103,3 +103,13 @@ def wait_for(condition: Any, what: str, procs: List[Any], logs: Path, seconds: f
             return found
         time.sleep(2)
     raise AssertionError(f"{what} did not happen within {seconds:.0f} s; see {logs}")
+
+
+def wait_for_manual_run(database: str, dag_id: str, procs: List[Any], logs: Path) -> None:
+    """Wait until the triggered run of ``dag_id`` has ended (its state in the metadata database)."""
+    from tests.support.services import query
+
+    ended = f"SELECT state FROM dag_run WHERE dag_id = '{dag_id}' AND run_id LIKE 'manual%%'"
+    wait_for(
+        lambda: [r for r in query(database, ended) if r[0] in ("success", "failed")], "the run", procs, logs
+    )
