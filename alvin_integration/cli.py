@@ -158,8 +158,13 @@ def _reconcile(args: argparse.Namespace) -> int:
     try:
         result = reconcile(emitter, host_of(emitter), since, args.dag_id or ())
     except Exception as exc:  # the metadata database is not reachable, or not migrated
-        what = f"{type(exc).__name__}: {exc}"
-        print(f"reconcile could not read Airflow's metadata database: {what}", file=sys.stderr)
+        cause = getattr(exc, "orig", None) or exc  # SQLAlchemy's wrapper names the statement too
+        what = f"{type(cause).__name__}: {(str(cause).splitlines() or [''])[0]}"
+        print(
+            f"reconcile could not read Airflow's metadata database ({what}); check that this "
+            "environment's Airflow settings name it ([database] sql_alchemy_conn) and that it is migrated",
+            file=sys.stderr,
+        )
         return 1
     print(f"since {args.since} ago: {result.summary()}")
     return _deliver_then_drain(settings, args.timeout)
