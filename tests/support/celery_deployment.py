@@ -5,18 +5,19 @@ Used by tests/e2e/test_celery.py and the soak (tests/e2e/test_soak.py, benchmark
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 from alvin_integration.producers.airflow import version_compat
 from tests.support.airflow_home import ROW, init_db, row_env, run_airflow
 from tests.support.compose import compose, services_env
 from tests.support.deployment import WAIT_SECONDS, trigger_when_parsed
 from tests.support.fault_server import refused_url
-from tests.support.services import POSTGRES, REDIS, celery_queue, reachable, redis_url
+from tests.support.services import POSTGRES, REDIS, celery_queue, postgres_database, reachable, redis_url
 
 # Airflow 1.10's compose file; every Airflow 2 and 3 row runs the airflow2 one (its commands are
 # Airflow 2's and 3's alike: `scheduler`, `celery worker`)
@@ -75,13 +76,26 @@ def components(env: Dict[str, str]) -> List[List[str]]:
     return found
 
 
-def migrated(tmp_path: Path, database: str, backend_url: str, **extra: str) -> Dict[str, str]:
-    """A new Airflow home on the test's database, migrated, with the compose file's environment."""
+def migrated(
+    tmp_path: Path, database: str, backend_url: str, init: bool = True, **extra: str
+) -> Dict[str, str]:
+    """A new Airflow home on ``database`` with the compose file's environment; ``init``: migrate it
+    (a database copied from ``migrated_template`` already is)."""
     home = str(tmp_path / "home")
     os.makedirs(home, exist_ok=True)
     env = {**celery_env(home, database, backend_url), **extra}
-    init_db(env)
+    if init:
+        init_db(env)
     return env
+
+
+@contextlib.contextmanager
+def migrated_template(work: Path) -> Iterator[str]:
+    """A migrated metadata database to copy (``postgres_database(template=...)``): one migration
+    per test module instead of one per test."""
+    with postgres_database("alvin_template") as url:
+        migrated(work, url, refused_url())
+        yield url
 
 
 def trigger(env: Dict[str, str], dag_id: str) -> None:

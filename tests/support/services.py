@@ -10,7 +10,7 @@ import contextlib
 import os
 import socket
 import uuid
-from typing import Any, Iterator, List, Tuple
+from typing import Any, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 POSTGRES = os.environ.get("ALVIN_TEST_POSTGRES", "postgres@127.0.0.1:5432")  # trust auth
@@ -38,13 +38,15 @@ def _admin() -> Any:
 
 
 @contextlib.contextmanager
-def postgres_database(prefix: str = "alvin_test") -> Iterator[str]:
-    """A new, empty database; yields its SQLAlchemy URL (psycopg2), drops it afterwards."""
+def postgres_database(prefix: str = "alvin_test", template: Optional[str] = None) -> Iterator[str]:
+    """A new database, empty or a copy of the database ``template`` (a URL of this module's); yields
+    its SQLAlchemy URL (psycopg2) and drops it afterwards."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = _admin()
     try:
         with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
+            copy = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
+            cursor.execute(f'CREATE DATABASE "{name}"{copy}')
         yield f"postgresql+psycopg2://{POSTGRES}/{name}"
     finally:
         with admin.cursor() as cursor:
