@@ -6,6 +6,7 @@ With ``ALVIN_DISABLED=true`` nothing is loaded beyond that flag check.
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any, List, Tuple
 
 from airflow.plugins_manager import AirflowPlugin
@@ -32,10 +33,14 @@ def _hook_lineage_readers() -> List[Any]:
     return hook_lineage_readers()
 
 
-# Long-lived Airflow components (the command after `airflow`): a sender started there delivers what
-# short-lived processes left in the machine's spool (1.10's DAG processors exit right after
-# spooling a DAG run's end; a killed worker's tries), never waited on.
-LONG_LIVED = {("scheduler",), ("worker",), ("celery", "worker"), ("triggerer",), ("dag-processor",)}
+# Long-lived Airflow components that fork no workers after their start (the command after
+# `airflow`): a sender started there delivers what short-lived processes left in the machine's
+# spool (1.10's DAG processors exit right after spooling a DAG run's end), never waited on. Not in
+# processes that keep forking (a Celery worker's pool, Airflow 3's DAG processor): a fork while
+# the sender holds a lock of the standard library would leave the child stuck. The scheduler forks
+# its DAG-processor manager (and LocalExecutor workers) at its start, hence the delay.
+LONG_LIVED = {("scheduler",), ("triggerer",)}
+START_DELAY_SECONDS = 60.0
 
 
 def _component() -> Tuple[str, ...]:
@@ -45,9 +50,7 @@ def _component() -> Tuple[str, ...]:
 
 
 @never_raise("starting alvin-integration's background delivery")
-def _deliver_in_background() -> None:
-    if is_disabled() or _component() not in LONG_LIVED:
-        return
+def _start_background_delivery() -> None:
     from alvin_integration.emitter import get_emitter
 
     emitter = get_emitter()
@@ -56,8 +59,6 @@ def _deliver_in_background() -> None:
     emitter.deliver_in_background()
     interval = getattr(emitter.settings, "reconcile_interval", 0.0)
     if interval > 0 and _component() == ("scheduler",):  # where the metadata database is at hand
-        import threading
-
         from alvin_integration.producers.airflow.reconcile import reconcile_periodically
         from alvin_integration.producers.airflow.report import host_of
 
@@ -67,6 +68,16 @@ def _deliver_in_background() -> None:
             name="alvin-reconcile",
             daemon=True,
         ).start()
+
+
+@never_raise("scheduling alvin-integration's background delivery")
+def _deliver_in_background() -> None:
+    if is_disabled() or _component() not in LONG_LIVED:
+        return
+    timer = threading.Timer(START_DELAY_SECONDS, _start_background_delivery)
+    timer.daemon = True
+    timer.name = "alvin-delivery-start"
+    timer.start()
 
 
 class AlvinPlugin(AirflowPlugin):  # type: ignore[misc]  # Airflow is untyped here (not installed for mypy)
