@@ -48,16 +48,23 @@ def backend(tmp_path: Path) -> Iterator[MockBackendProcess]:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with migrated_template(tmp_path_factory.mktemp("template")) as url:
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[str, str]]:
+    """The migrated database and the Celery queue its serialized DAGs name."""
+    with migrated_template(tmp_path_factory.mktemp("template")) as found:
+        yield found
+
+
+@pytest.fixture
+def database(template: Tuple[str, str]) -> Iterator[str]:
+    """A database of the test's own, a copy of the migrated template."""
+    with postgres_database(template=template[0]) as url:
         yield url
 
 
 @pytest.fixture
-def database(template: str) -> Iterator[str]:
-    """A database of the test's own, a copy of the migrated template."""
-    with postgres_database(template=template) as url:
-        yield url
+def queue(template: Tuple[str, str]) -> str:
+    """The template's Celery queue, which the copied database's DAGs send their tasks to."""
+    return template[1]
 
 
 def _tries(events: List[Dict[str, Any]], dag_id: str) -> Set[Tuple[str, int, str]]:
@@ -71,7 +78,7 @@ def _tries(events: List[Dict[str, Any]], dag_id: str) -> Set[Tuple[str, int, str
 
 
 def test_a_celery_deployment_on_postgres_reports_as_the_golden_file_says(
-    tmp_path: Path, backend: MockBackendProcess, database: str
+    tmp_path: Path, backend: MockBackendProcess, database: str, queue: str
 ) -> None:
     services = compose(COMPOSE)["services"]
     backend_service = services["alvin_backend"]
@@ -82,7 +89,7 @@ def test_a_celery_deployment_on_postgres_reports_as_the_golden_file_says(
     assert (
         command[command.index("--api-key") + 1] == "local-dev-api-key"
     )  # the key the backend fixture checks
-    env = migrated(tmp_path, database, init=False, backend_url=backend.url)
+    env = migrated(tmp_path, database, init=False, queue=queue, backend_url=backend.url)
     assert env["ALVIN_URL"] == backend.url and env["ALVIN_API_KEY"] == "local-dev-api-key"
     golden = json.loads(GOLDEN.read_text())
     of_run = trigger_and_collect(env, components(env), backend, tmp_path, task_events=len(golden))
@@ -93,10 +100,12 @@ def test_a_celery_deployment_on_postgres_reports_as_the_golden_file_says(
 
 @kills_celery_processes
 def test_reconcile_rebuilds_a_lost_spool_from_the_metadata_database_once(
-    tmp_path: Path, backend: MockBackendProcess, database: str
+    tmp_path: Path, backend: MockBackendProcess, database: str, queue: str
 ) -> None:
     """The API refuses while the DAG runs; the spool is then lost; reconcile recovers every try."""
-    env = migrated(tmp_path, database, init=False, backend_url=refused_url(), ALVIN_FLUSH_TIMEOUT="1")
+    env = migrated(
+        tmp_path, database, init=False, queue=queue, backend_url=refused_url(), ALVIN_FLUSH_TIMEOUT="1"
+    )
     procs = [start(env, args, tmp_path / f"{args[0]}.log") for args in components(env)]
     try:
         trigger(env, "alvin_example")
@@ -140,13 +149,14 @@ def test_reconcile_rebuilds_a_lost_spool_from_the_metadata_database_once(
 
 @kills_celery_processes
 def test_a_task_process_killed_with_sigkill_still_reports_its_failure(
-    tmp_path: Path, backend: MockBackendProcess, database: str
+    tmp_path: Path, backend: MockBackendProcess, database: str, queue: str
 ) -> None:
     pid_file = str(tmp_path / "killed.pid")
     env = migrated(
         tmp_path,
         database,
         init=False,
+        queue=queue,
         backend_url=backend.url,
         AIRFLOW__CORE__DAGS_FOLDER=TEST_DAGS,
         ALVIN_KILLED_PID_FILE=pid_file,
@@ -197,10 +207,12 @@ def test_a_task_process_killed_with_sigkill_still_reports_its_failure(
 
 @kills_celery_processes
 def test_a_celery_worker_killed_with_its_events_spooled_has_them_delivered_after_its_restart(
-    tmp_path: Path, backend: MockBackendProcess, database: str
+    tmp_path: Path, backend: MockBackendProcess, database: str, queue: str
 ) -> None:
     """The worker has a spool of its own (its own machine); the API is down while it runs tasks."""
-    env = migrated(tmp_path, database, init=False, backend_url=refused_url(), ALVIN_FLUSH_TIMEOUT="1")
+    env = migrated(
+        tmp_path, database, init=False, queue=queue, backend_url=refused_url(), ALVIN_FLUSH_TIMEOUT="1"
+    )
     worker_spool = str(tmp_path / "worker-spool")
     worker_args = components(env)[1]
     others = [args for args in components(env) if args != worker_args]

@@ -10,7 +10,7 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from alvin_integration.producers.airflow import version_compat
 from tests.support.airflow_home import ROW, init_db, row_env, run_airflow
@@ -30,8 +30,10 @@ def free_port() -> int:
     return int(refused_url().rsplit(":", 1)[1])
 
 
-def celery_env(home: str, database: str, backend_url: str) -> Dict[str, str]:
-    """The compose file's environment on this machine's Postgres and Redis, a queue of this test's."""
+def celery_env(home: str, database: str, backend_url: str, queue: Optional[str] = None) -> Dict[str, str]:
+    """The compose file's environment on this machine's Postgres and Redis, on ``queue`` (default: a
+    new one). A database copied from a template keeps the template's queue: its serialized DAGs
+    name it, and a run triggered before the DAG is parsed again sends its tasks there."""
     assert reachable(POSTGRES), f"PostgreSQL is not running at {POSTGRES}: these machines start it"
     assert reachable(REDIS), f"Redis is not running at {REDIS}: these machines start it"
     spec = compose(COMPOSE)
@@ -44,7 +46,8 @@ def celery_env(home: str, database: str, backend_url: str) -> Dict[str, str]:
     }
     assert infrastructure["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     env = services_env(row_env(home, backend_url), spec, backend_url, infrastructure, COMPOSE)
-    port, queue, log_port = free_port(), celery_queue(), str(free_port())
+    port, log_port = free_port(), str(free_port())
+    queue = queue or celery_queue()
     env.update(
         # this test's own: a queue (Airflow's default, the only one its worker consumes), ports, pace;
         # 1.10 names the queue and the worker's log port under [celery]
@@ -77,25 +80,30 @@ def components(env: Dict[str, str]) -> List[List[str]]:
 
 
 def migrated(
-    tmp_path: Path, database: str, backend_url: str, init: bool = True, **extra: str
+    tmp_path: Path,
+    database: str,
+    backend_url: str,
+    init: bool = True,
+    queue: Optional[str] = None,
+    **extra: str,
 ) -> Dict[str, str]:
     """A new Airflow home on ``database`` with the compose file's environment; ``init``: migrate it
-    (a database copied from ``migrated_template`` already is)."""
+    (a database copied from ``migrated_template`` already is: pass its queue)."""
     home = str(tmp_path / "home")
     os.makedirs(home, exist_ok=True)
-    env = {**celery_env(home, database, backend_url), **extra}
+    env = {**celery_env(home, database, backend_url, queue), **extra}
     if init:
         init_db(env)
     return env
 
 
 @contextlib.contextmanager
-def migrated_template(work: Path) -> Iterator[str]:
-    """A migrated metadata database to copy (``postgres_database(template=...)``): one migration
-    per test module instead of one per test."""
+def migrated_template(work: Path) -> Iterator[Tuple[str, str]]:
+    """A migrated metadata database to copy (``postgres_database(template=...)``), and the Celery
+    queue its DAGs name: one migration per test module instead of one per test."""
     with postgres_database("alvin_template") as url:
-        migrated(work, url, refused_url())
-        yield url
+        env = migrated(work, url, refused_url())
+        yield url, env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"]
 
 
 def trigger(env: Dict[str, str], dag_id: str) -> None:
