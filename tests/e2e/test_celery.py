@@ -67,6 +67,14 @@ def queue(template: Tuple[str, str]) -> str:
     return template[1]
 
 
+@pytest.fixture
+def env(tmp_path: Path, database: str, queue: str) -> Dict[str, str]:
+    """The deployment's environment with the API refusing connections (as during an outage)."""
+    return migrated(
+        tmp_path, database, init=False, queue=queue, backend_url=refused_url(), ALVIN_FLUSH_TIMEOUT="1"
+    )
+
+
 def _tries(events: List[Dict[str, Any]], dag_id: str) -> Set[Tuple[str, int, str]]:
     """(task, try, event type) of the task events of ``dag_id`` received."""
     found = set()
@@ -100,12 +108,9 @@ def test_a_celery_deployment_on_postgres_reports_as_the_golden_file_says(
 
 @kills_celery_processes
 def test_reconcile_rebuilds_a_lost_spool_from_the_metadata_database_once(
-    tmp_path: Path, backend: MockBackendProcess, database: str, queue: str
+    tmp_path: Path, backend: MockBackendProcess, env: Dict[str, str], database: str
 ) -> None:
     """The API refuses while the DAG runs; the spool is then lost; reconcile recovers every try."""
-    env = migrated(
-        tmp_path, database, init=False, queue=queue, backend_url=refused_url(), ALVIN_FLUSH_TIMEOUT="1"
-    )
     procs = [start(env, args, tmp_path / f"{args[0]}.log") for args in components(env)]
     try:
         trigger(env, "alvin_example")
@@ -207,12 +212,9 @@ def test_a_task_process_killed_with_sigkill_still_reports_its_failure(
 
 @kills_celery_processes
 def test_a_celery_worker_killed_with_its_events_spooled_has_them_delivered_after_its_restart(
-    tmp_path: Path, backend: MockBackendProcess, database: str, queue: str
+    tmp_path: Path, backend: MockBackendProcess, env: Dict[str, str], database: str
 ) -> None:
     """The worker has a spool of its own (its own machine); the API is down while it runs tasks."""
-    env = migrated(
-        tmp_path, database, init=False, queue=queue, backend_url=refused_url(), ALVIN_FLUSH_TIMEOUT="1"
-    )
     worker_spool = str(tmp_path / "worker-spool")
     worker_args = components(env)[1]
     others = [args for args in components(env) if args != worker_args]
