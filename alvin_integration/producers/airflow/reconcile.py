@@ -87,12 +87,18 @@ def reconcile(
     since: timedelta,
     dag_ids: Sequence[str] = (),
     now: Optional[datetime] = None,
+    settle: Optional[timedelta] = None,
 ) -> ReconcileResult:
-    """Spool every event the history since ``now - since`` calls for that this machine lacks."""
-    start = (now or datetime.now(timezone.utc)) - since
-    runs = history.dag_runs_since(start, dag_ids)
+    """Spool every event the history since ``now - since`` calls for that this machine lacks.
+
+    ``settle``: leave out what started within it, whose live events may still be on their way
+    (a rebuilt event, which carries no lineage, must not reach the receiver first).
+    """
+    now = now or datetime.now(timezone.utc)
+    start, until = now - since, (now - settle if settle else None)
+    runs = history.dag_runs_since(start, dag_ids, until)
     by_key = history.index_dag_runs(runs)
-    tries = history.task_tries_since(start, dag_ids)
+    tries = history.task_tries_since(start, dag_ids, until)
     result = ReconcileResult(tries=len(tries), dag_runs=len(runs))
     events: List[RunEvent] = []
     for run in runs:
@@ -114,7 +120,8 @@ def reconcile(
 
 
 def reconcile_periodically(emitter: Emitter, host: Host, interval: float, stop: Any = None) -> None:
-    """Reconcile the last two intervals every ``interval`` seconds, forever (the scheduler's thread).
+    """Every ``interval`` seconds, reconcile what started between three intervals and one interval
+    ago (later starts may still have their live events on the way), forever (the scheduler's thread).
 
     Never raises: a failed round is logged once and the next one runs. ``stop``: a
     ``threading.Event`` that ends the loop (tests).
@@ -127,7 +134,7 @@ def reconcile_periodically(emitter: Emitter, host: Host, interval: float, stop: 
     stop = stop or threading.Event()
     while not stop.wait(interval):
         try:
-            reconcile(emitter, host, timedelta(seconds=2 * interval))
+            reconcile(emitter, host, timedelta(seconds=3 * interval), settle=timedelta(seconds=interval))
         except Exception as exc:  # the database away for a moment: the next round tries again
             log_once(
                 "reconcile-round", logging.WARNING, "alvin-integration: a periodic reconcile failed: %s", exc

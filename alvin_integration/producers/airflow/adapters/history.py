@@ -76,30 +76,39 @@ def _models() -> Tuple[Any, Any, Optional[Any]]:
     return DagRun, TaskInstance, history
 
 
-def _recent(query: Any, model: Any, since: datetime, dag_ids: Sequence[str]) -> Any:
+def _recent(
+    query: Any, model: Any, since: datetime, dag_ids: Sequence[str], until: Optional[datetime] = None
+) -> Any:
     query = query.filter((model.start_date >= since) | (model.end_date >= since))
+    if until is not None:  # what started later may still have its live events on the way
+        query = query.filter(model.start_date < until)
     if dag_ids:
         query = query.filter(model.dag_id.in_(list(dag_ids)))
     return query
 
 
-def dag_runs_since(since: datetime, dag_ids: Sequence[str] = ()) -> List[SimpleNamespace]:
-    """Every DAG run that started or ended since ``since`` (UTC), copied out of the session."""
+def dag_runs_since(
+    since: datetime, dag_ids: Sequence[str] = (), until: Optional[datetime] = None
+) -> List[SimpleNamespace]:
+    """Every DAG run that started or ended since ``since`` (UTC) and started before ``until``."""
     dag_run_model, _, _ = _models()
     with _session() as session:
-        rows = _recent(session.query(dag_run_model), dag_run_model, since, dag_ids).all()
+        rows = _recent(session.query(dag_run_model), dag_run_model, since, dag_ids, until).all()
         return [_copy(row, RUN_FIELDS) for row in rows]
 
 
-def task_tries_since(since: datetime, dag_ids: Sequence[str] = ()) -> List[Tuple[SimpleNamespace, int]]:
-    """Every task try that started or ended since ``since``: (the try's row, its try number)."""
+def task_tries_since(
+    since: datetime, dag_ids: Sequence[str] = (), until: Optional[datetime] = None
+) -> List[Tuple[SimpleNamespace, int]]:
+    """Every task try that started or ended since ``since`` and started before ``until``: (the
+    try's row, its try number)."""
     _, ti_model, history_model = _models()
     tries: List[Tuple[SimpleNamespace, int]] = []
     with _session() as session:
-        for row in _recent(session.query(ti_model), ti_model, since, dag_ids).all():
+        for row in _recent(session.query(ti_model), ti_model, since, dag_ids, until).all():
             tries.append((_copy(row, TRY_FIELDS), current_try(row)))
         if history_model is not None:
-            for row in _recent(session.query(history_model), history_model, since, dag_ids).all():
+            for row in _recent(session.query(history_model), history_model, since, dag_ids, until).all():
                 tries.append((_copy(row, TRY_FIELDS), int(row.try_number)))
     return tries
 
