@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import random
+import threading
 import time
 from typing import Dict, Optional
 
@@ -63,6 +64,7 @@ class SharedHealth:
         self.probe_path = os.path.join(directory, self.PROBE_LOCK)
         self._latency_written = 0.0
         self._probe_fd: Optional[int] = None
+        self._probe_lock = threading.RLock()  # the sender and a flush of this process ask at once
 
     def read(self) -> Dict[str, float]:
         """The state (``down_until``, ``latency``) if the file can be trusted, else nothing."""
@@ -101,37 +103,40 @@ class SharedHealth:
 
         A lock on a file in the spool: released by ``release_probe`` or when the process dies.
         """
-        if self._probe_fd is not None:
+        with self._probe_lock:
+            if self._probe_fd is not None:
+                return True
+            try:
+                fd = os.open(self.probe_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            except OSError:
+                return True  # no lock can be had here: probing as before beats never probing
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return False  # another process is probing
+            self._probe_fd = fd
             return True
-        try:
-            fd = os.open(self.probe_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError:
-            return True  # no lock can be had here: probing as before beats never probing
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return False  # another process is probing
-        self._probe_fd = fd
-        return True
 
     def release_probe(self) -> None:
         """The probe is answered (``mark_up`` or ``mark_down`` said how): let others try again."""
-        fd, self._probe_fd = self._probe_fd, None
-        if fd is not None:
-            try:
-                os.close(fd)  # closing releases the lock
-            except OSError:
-                pass
+        with self._probe_lock:
+            fd, self._probe_fd = self._probe_fd, None
+            if fd is not None:
+                try:
+                    os.close(fd)  # closing releases the lock
+                except OSError:
+                    pass
 
     def probing_elsewhere(self) -> bool:
         """Whether another process of this machine is trying the API after an outage right now."""
-        if self._probe_fd is not None or not self.half_open():
-            return False
-        if self.claim_probe():
-            self.release_probe()
-            return False
-        return True
+        with self._probe_lock:  # our own sender's claim is never mistaken for another process's
+            if self._probe_fd is not None or not self.half_open():
+                return False
+            if self.claim_probe():
+                self.release_probe()
+                return False
+            return True
 
     def mark_down(self, seconds: float) -> None:
         """The API failed: tell every process not to wait for it for ``seconds``."""

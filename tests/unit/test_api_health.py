@@ -152,3 +152,29 @@ def test_a_finishing_task_does_not_wait_for_an_api_known_to_be_slow(tmp_path: Pa
     finally:
         emitter.close(timeout=1)
         server.close()
+
+
+def test_a_process_never_takes_its_own_senders_probe_for_another_process(spool_dir: str) -> None:
+    os.makedirs(spool_dir, exist_ok=True)
+    health = SharedHealth(spool_dir)
+    now = time.time()
+    Path(health.path).write_text(json.dumps({"updated": now - 5, "down_until": now - 1}))  # half-open
+    stop = threading.Event()
+
+    def sender() -> None:  # claims and answers the probe over and over, as a sender does
+        while not stop.is_set():
+            health.claim_probe()
+            health.release_probe()
+
+    thread = threading.Thread(target=sender, daemon=True)
+    thread.start()
+    try:
+        seen = [health.probing_elsewhere() for _ in range(3000)]  # what a flush asks meanwhile
+    finally:
+        stop.set()
+        thread.join(HANG_GUARD)
+    assert not any(seen)
+    other = SharedHealth(spool_dir)  # another process's view: our claim is seen from there
+    assert health.claim_probe() and other.probing_elsewhere()
+    health.release_probe()
+    assert not other.probing_elsewhere()
