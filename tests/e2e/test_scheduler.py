@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 from tests.e2e.test_dag_definitions import sync_metadata
-from tests.support.airflow_home import GOLDEN, ROW, fresh_home, row_env, task_lines
-from tests.support.deployment import trigger_and_collect
+from tests.support.airflow_home import GOLDEN, fresh_home, row_env, task_lines
+from tests.support.deployment import beside_scheduler, trigger_and_collect
 from tests.support.fault_server import refused_url
 from tests.support.processes import MockBackendProcess
 from tests.support.skips import not_composer_row, runs_dags_test
@@ -36,9 +36,7 @@ def test_a_scheduled_deployment_reports_dag_runs_and_every_try(migrated_home: st
         AIRFLOW__API__PORT=str(port),
         AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
     )
-    components = [["scheduler"]]
-    if ROW["airflow"].startswith("3."):
-        components += [["api-server", "--port", str(port)], ["dag-processor"]]
+    components = [["scheduler"], *beside_scheduler(str(port))]
     try:
         golden = json.loads(GOLDEN.read_text())
         of_run = trigger_and_collect(env, components, backend, tmp_path, task_events=len(golden))

@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from alvin_integration.producers.airflow import version_compat
 from tests.support.airflow_home import ROW, init_db, row_env, run_airflow
 from tests.support.compose import compose, services_env
-from tests.support.deployment import WAIT_SECONDS, trigger_when_parsed
+from tests.support.deployment import WAIT_SECONDS, beside_scheduler, trigger_when_parsed
 from tests.support.fault_server import refused_url
 from tests.support.services import POSTGRES, REDIS, celery_queue, postgres_database, reachable, redis_url
 
@@ -74,9 +74,7 @@ def components(env: Dict[str, str]) -> List[List[str]]:
     """The compose file's scheduler and worker commands (and Airflow 3's API server, DAG processor)."""
     services = compose(COMPOSE)["services"]
     found = [str(services[name]["command"]).split() for name in ("airflow-scheduler", "airflow-worker")]
-    if ROW["airflow"].startswith("3."):
-        found += [["api-server", "--port", env["AIRFLOW__API__PORT"]], ["dag-processor"]]
-    return found
+    return found + beside_scheduler(env["AIRFLOW__API__PORT"])
 
 
 def migrated(

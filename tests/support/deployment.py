@@ -16,6 +16,13 @@ from tests.support.processes import MockBackendProcess
 WAIT_SECONDS = 600  # an upper bound on waiting, not a speed requirement
 
 
+def beside_scheduler(api_port: str) -> List[List[str]]:
+    """The components a scheduler needs beside it: Airflow 3's API server and DAG processor."""
+    if not version_compat.AIRFLOW_V_3_0_PLUS:
+        return []
+    return [["api-server", "--port", api_port], ["dag-processor"]]
+
+
 def start(env: Dict[str, str], args: Sequence[str], log: Path) -> subprocess.Popen[bytes]:
     """Start one Airflow component in its own process group, logging to ``log``."""
     handle = open(log, "wb")  # noqa: SIM115 - the process owns it

@@ -7,40 +7,20 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from alvin_integration import emitter as emitter_module
 from alvin_integration.circuit import CircuitBreaker
-from alvin_integration.client import AlvinClient, RetryPolicy
+from alvin_integration.client import AlvinClient
 from alvin_integration.emitter import Emitter
 from alvin_integration.mock_backend.server import MockAlvinServer, make_server, start_in_thread
 from alvin_integration.model import COMPLETE, START
+from tests.support.emitters import FAST, make_emitter
 from tests.support.events import API_KEY, settings_for, task_event
 from tests.support.fault_server import FaultServer, refused_url
 from tests.support.network_watch import NetworkWatch
 from tests.support.schema import assert_valid
-
-FAST = RetryPolicy(base_delay=0.01, max_delay=0.05, max_retry_after=1.0, window=0.5)
-
-
-def make_emitter(url: str, spool_dir: str, **extra: str) -> Emitter:
-    settings = settings_for(url, spool_dir, **extra)
-    return Emitter(
-        settings,
-        client=AlvinClient(settings, FAST),
-        breaker=CircuitBreaker(base=0.05, cap=0.2),
-        poll_seconds=0.1,
-    )
-
-
-@pytest.fixture
-def emitters() -> Iterator[list]:  # type: ignore[type-arg]
-    made: list = []  # type: ignore[type-arg]
-    yield made
-    for item in made:
-        item.close(timeout=1)
 
 
 def wait_until(condition, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]

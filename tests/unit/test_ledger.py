@@ -10,18 +10,19 @@ from typing import List
 import pytest
 
 from alvin_integration.cli import parse_span
+from alvin_integration.emitter import Emitter
 from alvin_integration.ledger import DeliveredLedger
 from alvin_integration.mock_backend.server import MockAlvinServer
 from alvin_integration.model import COMPLETE, START
 from alvin_integration.spool import Record, Spool
+from tests.support.emitters import make_emitter
 from tests.support.events import task_event
-from tests.unit.test_emitter import emitters, make_emitter  # noqa: F401 - the fixture
 
 
 def test_a_delivered_event_is_in_the_ledger_and_a_waiting_one_in_the_spool(
     mock_backend: MockAlvinServer,
     spool_dir: str,
-    emitters: List[object],  # noqa: F811
+    emitters: List[Emitter],
 ) -> None:
     emitter = make_emitter(mock_backend.url, spool_dir)
     emitters.append(emitter)
