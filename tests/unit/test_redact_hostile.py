@@ -48,7 +48,7 @@ def names_of(word: str) -> List[str]:
 
 
 @pytest.mark.parametrize("name", [n for word in SECRET_WORDS for n in names_of(word)])
-def test_every_name_holding_a_secret_word_masks_its_value_as_a_key_and_in_text(
+def test_every_name_holding_a_secret_word_masks_its_value_as_a_key_in_text_and_in_urls(
     redactor: Redactor, name: str
 ) -> None:
     assert is_sensitive_key(name)
@@ -58,6 +58,8 @@ def test_every_name_holding_a_secret_word_masks_its_value_as_a_key_and_in_text(
         f"export {name}='{SECRET}'",
         f'{{"{name}": "{SECRET}"}}',
         f"{name}: {SECRET}",
+        f"https://host/path?page=2&{name}={SECRET}",  # in a URL's query
+        f"https://host/path?{name}={SECRET}#top",
     ):
         assert SECRET not in redactor.text(text), text
 
