@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import re
 import sys
 from pathlib import Path
 from typing import Any, Dict, List
@@ -35,19 +36,42 @@ def readme_table() -> str:
     return "\n".join(lines)
 
 
+def tox_envs() -> Dict[str, Dict[str, str]]:
+    """tox.ini's environments by name: generative sections expanded, factor conditions resolved."""
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(REPO / "tox.ini")
+    envs: Dict[str, Dict[str, str]] = {}
+    for section in tox.sections():
+        match = re.fullmatch(r"testenv:(\w*)\{([\w,]+)\}", section)
+        names = [match.group(1) + f for f in match.group(2).split(",")] if match else [section[8:]]
+        for name in names if section.startswith("testenv:") else []:
+            envs[name] = {key: _for_env(value, name) for key, value in tox[section].items()}
+    return envs
+
+
+def _for_env(value: str, env: str) -> str:
+    """A setting's value for ``env``: of lines ``factors: value``, the one naming the env."""
+    lines = [line.strip() for line in value.strip().splitlines()]
+    conditional = [line.split(":", 1) for line in lines if re.match(r"^[\w,]+:\s", line)]
+    if not conditional:
+        return value
+    return next(v.strip() for factors, v in conditional if env in factors.split(","))
+
+
 def test_every_tested_row_is_a_tox_env_pinned_by_its_constraints() -> None:
     tox = configparser.ConfigParser(interpolation=None)
     tox.read(REPO / "tox.ini")
     envlist = tox["tox"]["envlist"].replace("\n", " ").replace(",", " ").split()
+    envs = tox_envs()
     for row in rows():
-        section = f"testenv:{row['env']}"
         if row["status"] != "tested":
-            assert section not in tox, f"{row['env']} is not tested yet but has a tox env"
+            assert row["env"] not in envs, f"{row['env']} is not tested yet but has a tox env"
             continue
-        assert row["env"] in envlist and section in tox
-        assert tox[section]["basepython"] == f"python{row['python']}"
+        assert row["env"] in envlist and row["env"] in envs
+        env = envs[row["env"]]
+        assert env["basepython"] == f"python{row['python']}"
         # tox's [airflow] setenv pins every row by compat/constraints/<env>.txt
-        assert tox[section]["setenv"].strip() == "{[airflow]setenv}"
+        assert env["setenv"].strip() == "{[airflow]setenv}"
         assert row["constraints"] == f"compat/constraints/{row['env']}.txt"
         pins = (REPO / row["constraints"]).read_text().splitlines()
         assert f"apache-airflow=={row['airflow']}" in pins
