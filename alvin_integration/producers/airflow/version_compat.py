@@ -7,7 +7,7 @@ not. Branches read ``if AIRFLOW_V_2_10_PLUS:`` so that dropping a version is a s
 from __future__ import annotations
 
 import sys
-from typing import List, Tuple
+from typing import Final, List, Tuple  # Final: these facts are never reassigned
 
 from packaging.version import Version
 
@@ -37,19 +37,23 @@ def _installed_version() -> str:
         return str(__version__)
 
 
-AIRFLOW_VERSION_TEXT = _installed_version()
+AIRFLOW_VERSION_TEXT: Final[str] = _installed_version()
 AIRFLOW_VERSION, _BASE = parse_airflow_version(AIRFLOW_VERSION_TEXT)
 
-AIRFLOW_V_2_PLUS = _BASE >= (2, 0, 0)
-AIRFLOW_V_2_3_PLUS = _BASE >= (2, 3, 0)  # listener plugins
-AIRFLOW_V_2_5_PLUS = _BASE >= (2, 5, 0)  # DAG-run listeners
-AIRFLOW_V_2_10_PLUS = _BASE >= (2, 10, 0)  # try_number fixed per try; failed listener gets `error`
-AIRFLOW_V_3_0_PLUS = _BASE >= (3, 0, 0)  # task SDK; no lineage backend
-AIRFLOW_V_3_1_PLUS = _BASE >= (3, 1, 0)
+AIRFLOW_V_2_PLUS: Final[bool] = _BASE >= (2, 0, 0)
+AIRFLOW_V_2_3_PLUS: Final[bool] = _BASE >= (2, 3, 0)  # listener plugins
+AIRFLOW_V_2_5_PLUS: Final[bool] = _BASE >= (2, 5, 0)  # DAG-run listeners
+AIRFLOW_V_2_10_PLUS: Final[bool] = _BASE >= (
+    2,
+    10,
+    0,
+)  # try_number fixed per try; failed listener gets `error`
+AIRFLOW_V_3_0_PLUS: Final[bool] = _BASE >= (3, 0, 0)  # task SDK; no lineage backend
+AIRFLOW_V_3_1_PLUS: Final[bool] = _BASE >= (3, 1, 0)
 
 # The versions an adapter exists for. Outside them nothing is reported (a guess could misreport).
-SUPPORTED_RANGE = ((1, 10, 15), (4, 0, 0))  # from, up to (not including)
-SUPPORTED_TEXT = "1.10.15 to 3.x"
+SUPPORTED_RANGE: Final = ((1, 10, 15), (4, 0, 0))  # from, up to (not including)
+SUPPORTED_TEXT: Final[str] = "1.10.15 to 3.x"
 
 
 def is_supported(version_text: str) -> bool:
@@ -58,10 +62,12 @@ def is_supported(version_text: str) -> bool:
     return SUPPORTED_RANGE[0] <= base < SUPPORTED_RANGE[1]
 
 
-AIRFLOW_SUPPORTED = is_supported(AIRFLOW_VERSION_TEXT)
+AIRFLOW_SUPPORTED: Final[bool] = is_supported(AIRFLOW_VERSION_TEXT)
 
 # Airflow 1.10 to 2.2 have no listener API: users name our [lineage] backend in airflow.cfg.
-LINEAGE_BACKEND_CLASS = "alvin_integration.producers.airflow.lineage.backend.AlvinAirflowLineageBackend"
+LINEAGE_BACKEND_CLASS: Final[str] = (
+    "alvin_integration.producers.airflow.lineage.backend.AlvinAirflowLineageBackend"
+)
 
 
 def needs_lineage_backend(version_text: str) -> bool:
@@ -69,7 +75,7 @@ def needs_lineage_backend(version_text: str) -> bool:
     return parse_airflow_version(version_text)[1] < (2, 3, 0)
 
 
-NEEDS_LINEAGE_BACKEND = needs_lineage_backend(AIRFLOW_VERSION_TEXT)
+NEEDS_LINEAGE_BACKEND: Final[bool] = needs_lineage_backend(AIRFLOW_VERSION_TEXT)
 
 
 def needs_eager_plugins(version_text: str) -> bool:
@@ -83,12 +89,12 @@ def needs_eager_plugins(version_text: str) -> bool:
     return (2, 0, 0) <= base < (2, 3, 0)
 
 
-NEEDS_EAGER_PLUGINS = needs_eager_plugins(AIRFLOW_VERSION_TEXT)
-EAGER_PLUGINS_SETTING = ("core", "lazy_load_plugins", "False")  # [section] option = value
+NEEDS_EAGER_PLUGINS: Final[bool] = needs_eager_plugins(AIRFLOW_VERSION_TEXT)
+EAGER_PLUGINS_SETTING: Final = ("core", "lazy_load_plugins", "False")  # [section] option = value
 
 # The metadata database, created or upgraded: the first command this version knows (2.7+/3.x,
 # 2.0-2.6, 1.10); the demo and the tests try them in this order.
-INIT_DB_COMMANDS: Tuple[Tuple[str, ...], ...] = (("db", "migrate"), ("db", "init"), ("initdb",))
+INIT_DB_COMMANDS: Final[Tuple[Tuple[str, ...], ...]] = (("db", "migrate"), ("db", "init"), ("initdb",))
 
 
 def run_dag_command(dag_id: str, date: str, task_processes: bool, version_text: str) -> List[str]:
