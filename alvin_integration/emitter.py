@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from concurrent.futures import Future
-from typing import Optional, Union
+from typing import Dict, Optional, Union
 
 from alvin_integration.circuit import CircuitBreaker, SharedHealth
 from alvin_integration.client import AlvinClient, Delivery, Outcome, RetryPolicy
@@ -43,8 +43,11 @@ QUIET_SECONDS = 0.02
 MAX_YIELD_SECONDS = 1.0
 # A finishing task waits at most this multiple of the API's recent delivery latency (shared by
 # the machine's processes), and never less than the floor; ALVIN_FLUSH_TIMEOUT is the ceiling.
+# Both count from the oldest request still unanswered (the START was sent while the task ran), so
+# an API that left it unanswered all that time is not waited for again; with nothing known of the
+# API's latency, the floor is the budget.
 FLUSH_LATENCY_FACTOR = 10.0
-FLUSH_FLOOR_SECONDS = 1.0
+FLUSH_FLOOR_SECONDS = 0.5
 # An API this slow (its recent delivery latency, as any process of the machine saw it) is not waited
 # for at a task's end: the events stay spooled and the sender, here or in a later process, delivers
 # them. Waiting for a slow API would add its latency to every task.
@@ -96,6 +99,8 @@ class Emitter:
         self._pass_deadline: Optional[float] = None
         self._last_emit = 0.0
         self._flushing = 0
+        self._in_flight: Dict[int, float] = {}  # a delivery's token -> when it was sent (monotonic)
+        self._last_answer = float("-inf")  # when the API last answered anything (monotonic)
         self._trouble = False  # an attempt failed and none succeeded since: flush does not wait
         self._pool = DaemonPool(self.window, "alvin-delivery")
 
@@ -148,13 +153,18 @@ class Emitter:
         with self._count_lock:
             self._flushing += 1
         self._wake.set()
-        deadline = time.monotonic() + self._flush_budget(timeout)
+        started, budget = time.monotonic(), self._flush_budget()
+        deadline = started + timeout
         try:
             with self._progress:
                 while self.spool.own_pending():
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:  # no answer in time (a hung API answers never): say so
-                        self.health.mark_down(UNANSWERED_DOWN_SECONDS)
+                    # Waits while the API answers; an API silent for the budget is not waited for.
+                    oldest = self._oldest_unanswered()
+                    silent_since = max(self._last_answer, started if oldest is None else oldest)
+                    remaining = min(deadline, silent_since + budget) - time.monotonic()
+                    if remaining <= 0:
+                        if oldest is not None and self._last_answer < oldest:  # a hung API: say so
+                            self.health.mark_down(UNANSWERED_DOWN_SECONDS)
                         return False
                     if self.breaker.is_open() or self._trouble:
                         return False
@@ -172,12 +182,15 @@ class Emitter:
     def _api_slow(self) -> bool:
         return self.health.read().get("latency", 0.0) > SLOW_API_SECONDS
 
-    def _flush_budget(self, timeout: float) -> float:
-        """At most what a healthy API needs: a multiple of its recent latency, with a floor."""
-        latency = self.health.read().get("latency")
-        if not latency:
-            return timeout  # nothing known yet: the whole timeout
-        return min(timeout, max(FLUSH_FLOOR_SECONDS, FLUSH_LATENCY_FACTOR * latency))
+    def _oldest_unanswered(self) -> Optional[float]:
+        """When the oldest delivery still waiting for the API was sent; None if none is."""
+        with self._count_lock:
+            return min(self._in_flight.values(), default=None)
+
+    def _flush_budget(self) -> float:
+        """What a healthy API needs to answer: a multiple of its recent latency, with a floor."""
+        latency = self.health.read().get("latency") or 0.0
+        return max(FLUSH_FLOOR_SECONDS, FLUSH_LATENCY_FACTOR * latency)
 
     def _attempt_failed(self, delivery: Delivery) -> None:
         """An attempt failed (retries go on): waiting flushes here and elsewhere stop at once."""
@@ -272,8 +285,16 @@ class Emitter:
         deadline = time.monotonic() + self.client.policy.window
         if self._pass_deadline is not None:
             deadline = min(deadline, self._pass_deadline)
-        started = time.monotonic()
-        delivery = self.client.send(record, deadline)
+        started, token = time.monotonic(), object()
+        with self._count_lock:
+            self._in_flight[id(token)] = started
+        try:
+            delivery = self.client.send(record, deadline)
+        finally:
+            with self._count_lock:
+                del self._in_flight[id(token)]
+        if delivery.status:  # the API answered (anything): it is not hung
+            self._last_answer = time.monotonic()
         if delivery.outcome == Outcome.DELIVERED:
             self._trouble = False
             self.health.mark_up(time.monotonic() - started)

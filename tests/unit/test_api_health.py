@@ -106,6 +106,31 @@ def test_a_flush_left_unanswered_tells_the_other_processes(spool_dir: str) -> No
         hung.close()
 
 
+def test_a_first_flush_with_nothing_known_does_not_wait_its_timeout_for_a_hung_api(spool_dir: str) -> None:
+    hung = FaultServer(default="hang")
+    emitter = Emitter(settings_for(hung.url, spool_dir))  # a fresh machine: no latency known
+    try:
+        emitter.emit(task_event(1))  # the START: sent at once, never answered
+        assert flush_in_thread(emitter, 600.0) == [False]  # not the 600 s: the API stayed silent
+        assert emitter.health.down_for() > 0  # and the machine's other processes know
+    finally:
+        emitter.close(timeout=1)
+        hung.close()
+
+
+def test_a_flush_waits_while_the_api_answers_even_past_its_budget(spool_dir: str) -> None:
+    server = FaultServer(default="slow:0.2")  # every answer takes 0.2 s: 40 of them, one at a time
+    emitter = Emitter(settings_for(server.url, spool_dir), window=1)
+    try:
+        for index in range(40):
+            emitter.emit(task_event(index))
+        assert flush_in_thread(emitter, 600.0) == [True]  # 8 s of answers, each within the budget
+        assert emitter.health.down_for() == 0
+    finally:
+        emitter.close(timeout=1)
+        server.close()
+
+
 def test_after_an_outage_one_process_probes_and_the_others_do_not_wait(tmp_path: Path) -> None:
     mine, theirs = SharedHealth(str(tmp_path)), SharedHealth(str(tmp_path))  # two open files: two processes
     now = time.time()
