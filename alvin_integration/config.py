@@ -199,16 +199,31 @@ def default_spool_dir(environ: Mapping[str, str]) -> str:
     return os.path.join(airflow_home(environ), "alvin", "spool")
 
 
+# path -> ((mtime, size) the file had, its [alvin] section): airflow.cfg is some 2,000 lines,
+# and a task process asks for the section several times (the flag, then the settings).
+_sections: Dict[str, Tuple[Tuple[int, int], Dict[str, str]]] = {}
+
+
 def read_alvin_section(path: str) -> Dict[str, str]:
     """The ``[alvin]`` section of an ini file, or nothing if the file or section is absent."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return {}
+    version = (stat.st_mtime_ns, stat.st_size)
+    cached = _sections.get(path)
+    if cached is not None and cached[0] == version:
+        return dict(cached[1])
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read(path, encoding="utf-8")
     except (OSError, configparser.Error, UnicodeDecodeError):
         return {}
-    if not parser.has_section("alvin"):
-        return {}
-    return {key.lower(): value for key, value in parser.items("alvin")}
+    section = (
+        {key.lower(): value for key, value in parser.items("alvin")} if parser.has_section("alvin") else {}
+    )
+    _sections[path] = (version, section)
+    return dict(section)
 
 
 def _how_to_set(spec: SettingSpec) -> str:
