@@ -36,7 +36,8 @@ def alvin_env(url: str, spool_dir: str, **extra: str) -> Dict[str, str]:
 class MockBackendProcess:
     """``alvin-integration mock-backend`` running as a separate process on a free port."""
 
-    def __init__(self, db: str, api_key: Optional[str] = None, port: int = 0) -> None:
+    def __init__(self, db: str, api_key: Optional[str] = None, port: int = 0, nice: int = 0) -> None:
+        """``nice``: run it at a lower CPU priority, as an API on another machine costs this one nothing."""
         key = ["--api-key", api_key] if api_key else []
         self.proc = subprocess.Popen(
             [
@@ -53,6 +54,7 @@ class MockBackendProcess:
             stdout=subprocess.PIPE,
             env=alvin_env("http://unused", os.path.dirname(db)),
             text=True,
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,
         )
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()  # "mock Alvin API on http://127.0.0.1:PORT (...)"
