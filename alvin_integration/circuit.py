@@ -14,11 +14,12 @@ from typing import Dict, Optional
 class CircuitBreaker:
     """Stops the sender hammering a failing API: open after a failure, longer each time."""
 
-    def __init__(self, base: float = 2.0, cap: float = 300.0) -> None:
+    def __init__(self, base: float = 2.0, cap: float = 60.0) -> None:
         self.base = base
         self.cap = cap
         self.failures = 0
         self._open_until = 0.0
+        self.opened_at = 0.0  # when it last opened (time.time(), comparable with the health file)
 
     def is_open(self) -> bool:
         """Whether sending should wait."""
@@ -42,6 +43,7 @@ class CircuitBreaker:
     def pause(self, seconds: float) -> None:
         """Open the circuit for ``seconds``."""
         self._open_until = time.monotonic() + seconds
+        self.opened_at = time.time()
 
 
 class SharedHealth:
@@ -85,13 +87,18 @@ class SharedHealth:
                 return {}
             if not (0.0 <= latency <= 600.0):
                 return {}
-            return {"down_until": down_until, "latency": latency}
+            return {"down_until": down_until, "latency": latency, "updated": updated}
         except Exception:  # missing, a link, not JSON, odd values: no advice
             return {}
 
     def down_for(self) -> float:
         """Seconds until the API may be tried again, as some process of this machine saw it."""
         return max(0.0, self.read().get("down_until", 0.0) - time.time())
+
+    def answered_since(self, moment: float) -> bool:
+        """Whether some process of this machine saw the API answer after ``moment`` (``time.time()``)."""
+        state = self.read()
+        return state.get("down_until", 1.0) == 0.0 and state.get("updated", 0.0) > moment
 
     def half_open(self) -> bool:
         """An outage was seen and its pause is over: the API may be back, nobody knows yet."""

@@ -229,6 +229,8 @@ class Emitter:
                 down = self.health.down_for()  # another process saw it fail: do not pile on
                 if down > 0 and not self.breaker.is_open():
                     self.breaker.pause(down)
+                if self.breaker.is_open() and self.health.answered_since(self.breaker.opened_at):
+                    self.breaker.success()  # another process saw the API answer: no need to wait
                 if self.breaker.is_open():
                     self._stop.wait(min(self.breaker.seconds_left(), self.poll_seconds))
                     continue

@@ -119,12 +119,12 @@ def test_a_first_flush_with_nothing_known_does_not_wait_its_timeout_for_a_hung_a
 
 
 def test_a_flush_waits_while_the_api_answers_even_past_its_budget(spool_dir: str) -> None:
-    server = FaultServer(default="slow:0.2")  # every answer takes 0.2 s: 40 of them, one at a time
+    server = FaultServer(default="slow:0.1")  # every answer takes 0.1 s: 20 of them, one at a time
     emitter = Emitter(settings_for(server.url, spool_dir), window=1)
     try:
-        for index in range(40):
+        for index in range(20):
             emitter.emit(task_event(index))
-        assert flush_in_thread(emitter, 600.0) == [True]  # 8 s of answers, each within the budget
+        assert flush_in_thread(emitter, 600.0) == [True]  # 2 s of answers, each within the budget
         assert emitter.health.down_for() == 0
     finally:
         emitter.close(timeout=1)
@@ -157,6 +157,23 @@ def test_with_the_api_back_a_probe_closes_the_circuit_and_the_spool_drains(tmp_p
         assert flush_in_thread(emitter, 30.0) == [True]  # the probe: delivered
         assert not emitter.health.half_open() and emitter.health.down_for() == 0
         assert len(server.keys(200)) == 1
+    finally:
+        emitter.close(timeout=1)
+        server.close()
+
+
+def test_a_sender_backed_off_resumes_once_another_process_saw_the_api_answer(spool_dir: str) -> None:
+    server = FaultServer(default="ok")
+    emitter = Emitter(settings_for(server.url, spool_dir))
+    try:
+        emitter.breaker.pause(3600)  # backed off after its own failures, long before the API came back
+        emitter.emit(task_event(1))
+        assert flush_in_thread(emitter, 1.0) == [False]  # it waits out its pause
+        SharedHealth(spool_dir).mark_up(0.01)  # another process of the machine delivered just now
+        deadline = time.monotonic() + HANG_GUARD
+        while emitter.spool.own_pending() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not emitter.spool.own_pending() and len(server.keys(200)) == 1
     finally:
         emitter.close(timeout=1)
         server.close()
