@@ -1,10 +1,11 @@
 """The background sender: ``emit`` appends to the spool and returns; a daemon thread delivers.
 
 A task waits for nothing but the local append. At the end of a task the adapter calls ``flush``,
-which waits at most its timeout (and not at all while the circuit is open); what is left stays in
-the spool for the next process. After ``os.fork`` the child gets a fresh thread, lock, session and
-segment, and never resends what the parent was sending. Nothing relies on ``atexit``: Airflow's
-task processes end with ``os._exit``.
+which waits at most its timeout, only while the API answers (not once it has been silent for its
+budget, nor while the circuit is open); what is left stays in the spool for the next process.
+After ``os.fork`` the child gets a fresh thread, lock, session and segment, and never resends
+what the parent was sending. Nothing relies on ``atexit``: Airflow's task processes end with
+``os._exit``.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ class Emitter:
         return record.id
 
     def flush(self, timeout: float) -> bool:
-        """Wait at most ``timeout`` seconds for this process's events; True if all delivered."""
+        """Wait for this process's events while the API answers, at most ``timeout`` s; True if delivered."""
         if os.getpid() != self._pid:
             self.after_fork_in_child()
         if not self.spool.own_pending():
