@@ -62,14 +62,21 @@ def _load(path: str) -> Extractor:
 
 
 def _entry_points() -> List[Tuple[str, str]]:
-    from importlib.metadata import entry_points
+    # Only the distributions whose entry_points.txt names our group are parsed: parsing every
+    # installed distribution's entry points costs a task process tens of ms (Airflow has hundreds).
+    from importlib.metadata import distributions
 
-    found = entry_points()
-    if hasattr(found, "select"):  # Python 3.10+
-        group: Any = found.select(group=GROUP)
-    else:  # Python 3.8 and 3.9: a dict of groups
-        group = found.get(GROUP, ())  # type: ignore[arg-type]
-    return [(str(point.name), str(point.value)) for point in group]
+    found: List[Tuple[str, str]] = []
+    seen = set()  # a distribution on sys.path twice is served once, as entry_points() does
+    for distribution in distributions():
+        text = distribution.read_text("entry_points.txt")
+        if not text or f"[{GROUP}]" not in text or distribution.metadata["Name"] in seen:
+            continue
+        seen.add(distribution.metadata["Name"])
+        found.extend(
+            (str(point.name), str(point.value)) for point in distribution.entry_points if point.group == GROUP
+        )
+    return found
 
 
 def registered(setting: Optional[str], errors: List[str]) -> List[Tuple[str, Extractor]]:
