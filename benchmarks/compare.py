@@ -9,6 +9,9 @@ state, runs two forms:
 - ``task processes``: a 5-task chain as a process per try, as every executor runs it
   (``airflow dags trigger``, then ``airflow tasks run --local -A`` of each task in turn).
 
+Each run is timed twice: wall-clock seconds, and the CPU seconds (user + system) of the Airflow
+processes it ran, which a loaded machine disturbs far less than the wall clock.
+
 (b) and (c) report to the same local API (tests/support/fault_server.py, a separate process):
 healthy (answers at once), slow (answers after 2 s), hung (accepts, never answers), refusing.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -80,7 +84,10 @@ def venv(name: str, packages: List[str], where: str = BENCH) -> str:
     if not os.path.exists(python):
         subprocess.run([UV, "venv", "--quiet", "--python", PYTHON, path], check=True)
         env = dict(os.environ, VIRTUAL_ENV=path, UV_CONSTRAINT=CONSTRAINTS)
-        subprocess.run([UV, "pip", "install", "--quiet", *packages], check=True, env=env)
+        # compiled, as pip installs and as images ship them: without .pyc (uv's default, and this
+        # machine's PYTHONDONTWRITEBYTECODE) every process compiles Airflow, and us, from source
+        install = [UV, "pip", "install", "--quiet", "--compile-bytecode", *packages]
+        subprocess.run(install, check=True, env=env)
     return path
 
 
@@ -127,23 +134,32 @@ def home_for(path: str, variant: str, url: str) -> Dict[str, str]:
     return env
 
 
-def timed(env: Dict[str, str], *commands: List[str]) -> float:
-    """Seconds the commands take, one after the other (a command that fails still counts)."""
+Timing = Tuple[float, float]  # wall-clock seconds, CPU seconds
+Results = Dict[str, Dict[str, Dict[str, List[Timing]]]]  # state -> form -> variant -> runs
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(env: Dict[str, str], *commands: List[str]) -> Timing:
+    """Wall and CPU seconds the commands take, one after the other (a failing command still counts)."""
     airflow = os.path.join(env["PATH"].split(os.pathsep)[0], "airflow")
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _children_cpu()
     for command in commands:
         subprocess.run(
             [airflow, *command], env=env, cwd=env["AIRFLOW_HOME"], capture_output=True, timeout=3600
         )
-    return time.monotonic() - started
+    return time.monotonic() - started, _children_cpu() - cpu
 
 
-def dags_test(env: Dict[str, str]) -> float:
+def dags_test(env: Dict[str, str]) -> Timing:
     """20 tasks in one process."""
     return timed(env, ["dags", "test", "chain_20", "2026-11-01"])
 
 
-def task_processes(env: Dict[str, str]) -> float:
+def task_processes(env: Dict[str, str]) -> Timing:
     """5 tasks, a process each, as an executor runs them."""
     run_id = f"bench__{time.time_ns()}"
     trigger = ["dags", "trigger", "chain_5", "--run-id", run_id]
@@ -169,7 +185,7 @@ def main() -> int:
     os.makedirs(BENCH, exist_ok=True)
     chosen = [name for name in VARIANTS if name[0] in args.variants.split(",")]
     paths = {name: venv(name, VARIANTS[name], args.venvs) for name in chosen}
-    results: Dict[str, Dict[str, Dict[str, List[float]]]] = {}
+    results: Results = {}
     for state in args.states.split(","):
         proc, url = api(STATES[state])
         try:
@@ -177,20 +193,35 @@ def main() -> int:
             for _ in range(args.rounds):
                 for form, (run, _size) in FORMS.items():
                     for name in chosen:  # alternating: drift on the machine hits every variant alike
-                        seconds = run(homes[name])
-                        results.setdefault(state, {}).setdefault(form, {}).setdefault(name, []).append(
-                            seconds
+                        wall, cpu = run(homes[name])
+                        runs = results.setdefault(state, {}).setdefault(form, {}).setdefault(name, [])
+                        runs.append((wall, cpu))
+                        print(
+                            f"  {state:<11} {form:<35} {name:<24} {wall:7.1f} s {cpu:7.1f} s CPU", flush=True
                         )
-                        print(f"  {state:<11} {form:<35} {name:<24} {seconds:7.1f} s", flush=True)
             for env in homes.values():
                 shutil.rmtree(env["AIRFLOW_HOME"], ignore_errors=True)
         finally:
             if proc is not None:
                 proc.kill()
     print_table(results)
+    seconds = {
+        s: {f: {n: [r[0] for r in rs] for n, rs in v.items()} for f, v in fs.items()}
+        for s, fs in results.items()
+    }
+    cpu = {
+        s: {f: {n: [r[1] for r in rs] for n, rs in v.items()} for f, v in fs.items()}
+        for s, fs in results.items()
+    }
     with open(args.json, "w") as handle:
         json.dump(
-            {"python": PYTHON, "airflow": AIRFLOW, "rounds": args.rounds, "seconds": results},
+            {
+                "python": PYTHON,
+                "airflow": AIRFLOW,
+                "rounds": args.rounds,
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+            },
             handle,
             indent=1,
         )
@@ -198,17 +229,22 @@ def main() -> int:
     return 0
 
 
-def print_table(results: Dict[str, Dict[str, Dict[str, List[float]]]]) -> None:
-    """Medians, ratio to (a), and cost per task, per API state and form."""
-    print(f"\n{'API state':<11} {'form':<35} {'variant':<24} {'median s':>8} {'x (a)':>6} {'per task':>9}")
+def print_table(results: Results) -> None:
+    """Medians of wall and CPU seconds, ratios to (a), and costs per task, per API state and form."""
+    print(
+        f"\n{'API state':<11} {'form':<35} {'variant':<24} {'wall s':>7} {'x (a)':>6} {'per task':>9}"
+        f" {'CPU s':>7} {'x (a)':>6} {'per task':>9}"
+    )
     for state, forms in results.items():
         for form, variants in forms.items():
             size = FORMS[form][1]
-            base = statistics.median(variants["a: nothing"])
-            for name, seconds in variants.items():
-                median = statistics.median(seconds)
-                cost = (median - base) / size
-                print(f"{state:<11} {form:<35} {name:<24} {median:8.1f} {median / base:6.2f} {cost:+8.2f}s")
+            base = [statistics.median(r[i] for r in variants["a: nothing"]) for i in (0, 1)]
+            for name, runs in variants.items():
+                cells = []
+                for i in (0, 1):
+                    median = statistics.median(r[i] for r in runs)
+                    cells.append(f"{median:7.1f} {median / base[i]:6.2f} {(median - base[i]) / size:+8.3f}s")
+                print(f"{state:<11} {form:<35} {name:<24} {' '.join(cells)}")
 
 
 if __name__ == "__main__":
