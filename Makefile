@@ -13,10 +13,6 @@ export PATH := $(if $(PYENV_BINS),$(PYENV_BINS):)$(PATH)
 # command and fails if ~/airflow or the caller's $$AIRFLOW_HOME changed meanwhile.
 export ALVIN_CALLER_AIRFLOW_HOME := $(AIRFLOW_HOME)
 GUARD_HOME := $(PYTHON) tests/support/home_guard.py --
-# A deployment's packages are byte-compiled (pip does it, images ship it); uv's installs are not,
-# and with PYTHONDONTWRITEBYTECODE set every Airflow process would compile its imports again.
-COMPILE_AF2 := $(GUARD_HOME) $(TOX) exec -e af2 -qq -- python -c \
-	"import compileall, sysconfig; compileall.compile_dir(sysconfig.get_paths()['purelib'], quiet=2, workers=0)"
 
 .PHONY: help
 help: ## list the targets
@@ -59,14 +55,12 @@ bench: $(TOX) ## print benchmarks (delivery, redaction, lineage extraction on th
 	$(GUARD_HOME) $(TOX) exec -e unit-py311 -- python benchmarks/bench_delivery.py
 	$(GUARD_HOME) $(TOX) exec -e unit-py311 -- python benchmarks/bench_redact.py
 	$(GUARD_HOME) $(TOX) run -e af2 --notest -q
-	$(COMPILE_AF2)
 	$(GUARD_HOME) $(TOX) exec -e af2 -- python benchmarks/bench_lineage.py
 
 .PHONY: soak
 soak: $(TOX) ## an outage under load: 20 runs x 25 tasks on the Celery deployment, with and without us
 	@echo "==> soak on the af2 row (Celery, Postgres, Redis of this machine; figures, not pass/fail)"
 	$(GUARD_HOME) $(TOX) run -e af2 --notest
-	$(COMPILE_AF2)
 	$(GUARD_HOME) $(TOX) exec -e af2 -- python benchmarks/soak.py $(SOAK_ARGS)
 
 .PHONY: bench-compare
