@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import pytest
 
+from tests.support.recording import RecordingEmitter
+
 pytest.importorskip("airflow", reason="tests/airflow needs Airflow: run them through tox (make test)")
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingEmitter]:
+    """What the adapters report, kept in memory instead of spooled; no wait for delivery."""
+    from alvin_integration.producers.airflow import report
+
+    emitter = RecordingEmitter()
+    monkeypatch.setattr(report, "get_emitter", lambda: emitter)
+    monkeypatch.setattr(report, "flush", lambda timeout: True)
+    yield emitter

@@ -7,64 +7,19 @@ through wrappers instead of listeners is driven through the same wrapper functio
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from types import SimpleNamespace
-from typing import Any, Iterator, List
-
-import pytest
+from typing import Any
 
 from alvin_integration.model import dag_run_run_id, task_run_id
-from alvin_integration.producers.airflow import report
 from alvin_integration.producers.airflow.version_compat import (
     AIRFLOW_V_2_5_PLUS,
     AIRFLOW_V_2_10_PLUS,
     AIRFLOW_V_3_0_PLUS,
 )
+from tests.support.recording import RUN, RecordingEmitter, fake_ti
 from tests.support.skips import needs_listener_api
 
 pytestmark = needs_listener_api
-RUN = "manual__2026-11-01T00:00:00+00:00"
-
-
-class RecordingEmitter:
-    """Takes events as the real emitter does, and keeps them."""
-
-    def __init__(self) -> None:
-        self.settings = SimpleNamespace(platform_id="unitplatform", flush_timeout=0.0)
-        self.events: List[Any] = []
-
-    def emit(self, event: Any) -> str:
-        self.events.append(event.to_dict())
-        return str(event.event_id)
-
-
-@pytest.fixture
-def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingEmitter]:
-    emitter = RecordingEmitter()
-    monkeypatch.setattr(report, "get_emitter", lambda: emitter)
-    monkeypatch.setattr(report, "flush", lambda timeout: True)
-    yield emitter
-
-
-def fake_ti(state: str, try_number: int = 1, map_index: int = -1, **task: Any) -> SimpleNamespace:
-    """A task instance as the hooks read it (attributes only, no database)."""
-    operator = SimpleNamespace(**{"inlets": [], "outlets": [], "sql": None, **task})
-    return SimpleNamespace(
-        dag_id="unit_dag",
-        task_id="unit_task",
-        run_id=RUN,
-        try_number=try_number,
-        _try_number=try_number,
-        state=state,
-        map_index=map_index,
-        max_tries=1,
-        pool="default_pool",
-        start_date=datetime(2026, 11, 1, 0, 5, tzinfo=timezone.utc),
-        end_date=None,
-        duration=None,
-        execution_date=datetime(2026, 11, 1, tzinfo=timezone.utc),
-        task=operator,
-    )
 
 
 def listener() -> Any:
