@@ -45,6 +45,10 @@ needs_hook_lineage = _row_skip(
     not _NO_AIRFLOW and not version_compat.AIRFLOW_V_2_10_PLUS,
     "hooks collect lineage from Airflow 2.10 on",
 )
+needs_contrib_snowflake_hook = _row_skip(
+    not _NO_AIRFLOW and version_compat.AIRFLOW_V_2_PLUS,
+    "only Airflow 1.10's contrib SnowflakeHook keeps no query ids (the providers' hook: tests/vendors)",
+)
 needs_flask_plugins_page = _row_skip(
     not _NO_AIRFLOW and (not version_compat.AIRFLOW_V_2_PLUS or version_compat.AIRFLOW_V_3_0_PLUS),
     "the Flask webserver's Plugins page is Airflow 2's (1.10 has none; Airflow 3's UI reads the same "

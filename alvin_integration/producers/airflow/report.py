@@ -34,16 +34,20 @@ def report_task(
     error: Any = None,
     inputs: Optional[List[Dataset]] = None,
     outputs: Optional[List[Dataset]] = None,
+    query_ids: Optional[List[str]] = None,
 ) -> None:
     """Spool one task-try event; at the end of a try, wait (bounded) for delivery.
 
     ``error``: what the host passed as the failure (an exception or text). ``inputs``/``outputs``:
     the datasets the host resolved (1.10-2.2's lineage backend), else the task's declared ones.
+    ``query_ids``: the warehouse query ids the adapter recorded where the hook keeps none (1.10).
     """
     emitter = get_emitter()
     if emitter is None:
         return
     task_try = read_task_try(ti, try_number, state, error=error)
+    if query_ids and "query_ids" not in task_try.external_ids:
+        task_try.external_ids["query_ids"] = list(query_ids)
     extractors = getattr(emitter.settings, "extractors", None)
     start_wait = getattr(emitter.settings, "sql_start_wait_ms", 5.0) / 1000
     found = lineage_of(task_try, extractors, at_end=event_type in TERMINAL_EVENTS, start_wait=start_wait)

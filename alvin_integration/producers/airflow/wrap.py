@@ -13,10 +13,11 @@ from alvin_integration.guard import never_raise
 _MARK = "__alvin_wrapped__"
 
 
-def wrap_after(owner: Any, name: str, what: str, after: Callable[..., None]) -> bool:
+def wrap_after(owner: Any, name: str, what: str, after: Callable[..., None], on_error: bool = False) -> bool:
     """Make ``owner.name`` call ``after(result, *args, **kwargs)`` once the original returned.
 
-    The original's result or exception is the caller's, untouched. Returns False if already wrapped.
+    ``on_error``: also once it raised (``result`` is then None). The original's result or exception
+    is the caller's, untouched. Returns False if already wrapped.
     """
     original = getattr(owner, name)
     if getattr(original, _MARK, False):
@@ -25,9 +26,16 @@ def wrap_after(owner: Any, name: str, what: str, after: Callable[..., None]) -> 
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        step(result, *args, **kwargs)
-        return result
+        if not on_error:
+            result = original(*args, **kwargs)
+            step(result, *args, **kwargs)
+            return result
+        result = None
+        try:
+            result = original(*args, **kwargs)
+            return result
+        finally:
+            step(result, *args, **kwargs)
 
     setattr(wrapper, _MARK, True)
     setattr(owner, name, wrapper)

@@ -1,6 +1,7 @@
 """Airflow 1.10 and 2.0-2.2: no listener API, so host functions are wrapped (and the backend used).
 
-- START: after ``TaskInstance.render_templates`` in the task's own process (just before execute).
+- START: after ``TaskInstance.render_templates`` in the task's own process (just before execute);
+  1.10's contrib Snowflake hook is then watched for the query ids it runs (``query_ids.py``).
 - FAIL (and ``up_for_retry``): after ``TaskInstance.handle_failure``.
 - skipped: after ``TaskInstance.set_duration`` once the state is ``skipped``.
 - COMPLETE: the ``[lineage] backend`` (Airflow calls it after a successful ``execute``, with the
@@ -27,6 +28,7 @@ from alvin_integration.producers.airflow.adapters.lazy_report import (
     report_definition,
     report_task,
 )
+from alvin_integration.producers.airflow.adapters.query_ids import recorded_query_ids, watch_snowflake_queries
 from alvin_integration.producers.airflow.adapters.tries import current_try
 from alvin_integration.producers.airflow.attrs import state_name
 from alvin_integration.producers.airflow.wrap import wrap_after
@@ -65,6 +67,7 @@ def _after_render_templates(result: Any, ti: Any, *args: Any, **kwargs: Any) -> 
     # report it too: its START has the same event id, which the receiver dedupes.
     running = getattr(ti, "pid", None) == os.getpid() or state_name(ti.state) == "running"
     if running and _once.first(_key(ti, START)):
+        watch_snowflake_queries()
         report_task(START, ti, current_try(ti), "running")
 
 
@@ -72,7 +75,8 @@ def after_handle_failure(result: Any, ti: Any, *args: Any, **kwargs: Any) -> Non
     """Report the FAIL (``up_for_retry`` included) of the try ``TaskInstance.handle_failure`` ended."""
     error = kwargs.get("error", args[0] if args else None)
     if _once.first(_key(ti, FAIL)):
-        report_task(FAIL, ti, current_try(ti), state_name(ti.state) or "failed", error)
+        state = state_name(ti.state) or "failed"
+        report_task(FAIL, ti, current_try(ti), state, error, query_ids=recorded_query_ids())
 
 
 def _after_set_duration(result: Any, ti: Any, *args: Any, **kwargs: Any) -> None:
@@ -107,4 +111,12 @@ def report_success_from_backend(
     ti = context.get("ti") or context.get("task_instance")
     if ti is None or not _once.first(_key(ti, COMPLETE)):
         return
-    report_task(COMPLETE, ti, current_try(ti), "success", inputs=datasets(inlets), outputs=datasets(outlets))
+    report_task(
+        COMPLETE,
+        ti,
+        current_try(ti),
+        "success",
+        inputs=datasets(inlets),
+        outputs=datasets(outlets),
+        query_ids=recorded_query_ids(),
+    )
