@@ -100,6 +100,7 @@ class Emitter:
         self._pass_deadline: Optional[float] = None
         self._last_emit = 0.0
         self._flushing = 0
+        self._urgent = threading.Event()  # set while a flush waits: the sender no longer steps aside
         self._in_flight: Dict[int, float] = {}  # a delivery's token -> when it was sent (monotonic)
         self._last_answer = float("-inf")  # when the API last answered anything (monotonic)
         self._trouble = False  # an attempt failed and none succeeded since: flush does not wait
@@ -153,6 +154,7 @@ class Emitter:
         self._ensure_sender()
         with self._count_lock:
             self._flushing += 1
+            self._urgent.set()
         self._wake.set()
         started, budget = time.monotonic(), self._flush_budget()
         deadline = started + timeout
@@ -173,6 +175,8 @@ class Emitter:
         finally:
             with self._count_lock:
                 self._flushing -= 1
+                if not self._flushing:
+                    self._urgent.clear()
         return True
 
     def _api_known_down(self) -> bool:
@@ -272,14 +276,16 @@ class Emitter:
         return self._pool.submit(lambda: self._deliver(record))
 
     def _step_aside_while_emitting(self) -> None:
+        # A flush that starts meanwhile ends the wait at once: the task's thread is then waiting
+        # for this delivery (at a try's end, emit and flush follow each other within microseconds).
         started = time.monotonic()
         while (
-            not self._flushing
-            and time.monotonic() - self._last_emit < QUIET_SECONDS
+            time.monotonic() - self._last_emit < QUIET_SECONDS
             and time.monotonic() - started < MAX_YIELD_SECONDS
             and not self._stop.is_set()
         ):
-            self._stop.wait(QUIET_SECONDS)
+            if self._urgent.wait(QUIET_SECONDS):
+                return
 
     def _deliver(self, record: Record) -> Verdict:
         self._step_aside_while_emitting()

@@ -68,6 +68,23 @@ def test_flush_delivers_every_event_schema_valid(
         assert [kind for run, kind in order if run == run_id] == [START, COMPLETE]
 
 
+def test_a_flush_ends_the_senders_step_aside_at_once(
+    mock_backend: MockAlvinServer, spool_dir: str, emitters: list, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[type-arg]
+    # At a try's end emit and flush follow each other: the sender, stepping aside for the task's
+    # thread, must send as soon as that thread waits. With a step-aside of minutes, only that fits.
+    monkeypatch.setattr(emitter_module, "QUIET_SECONDS", 300.0)
+    monkeypatch.setattr(emitter_module, "MAX_YIELD_SECONDS", 600.0)
+    emitter = make_emitter(mock_backend.url, spool_dir)
+    emitters.append(emitter)
+    ids = [emitter.emit(task_event(1, START))]
+    assert emitter.flush(30)  # the sender now runs
+    ids.append(emitter.emit(task_event(1, COMPLETE)))
+    time.sleep(0.3)  # the sender takes the COMPLETE and steps aside for the emitting thread
+    assert emitter.flush(30)  # not after the step-aside's 300 s
+    assert [s["idempotency_key"] for s in mock_backend.store.events()] == ids
+
+
 def test_flush_on_a_hung_api_returns_at_its_timeout(
     fault_server: FaultServer, spool_dir: str, emitters: list
 ) -> None:  # type: ignore[type-arg]
