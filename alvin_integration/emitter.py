@@ -48,7 +48,7 @@ MAX_YIELD_SECONDS = 1.0
 # an API that left it unanswered all that time is not waited for again; with nothing known of the
 # API's latency, the floor is the budget.
 FLUSH_LATENCY_FACTOR = 10.0
-FLUSH_FLOOR_SECONDS = 0.5
+FLUSH_FLOOR_SECONDS = 0.3
 # An API this slow (its recent delivery latency, as any process of the machine saw it) is not waited
 # for at a task's end: the events stay spooled and the sender, here or in a later process, delivers
 # them. Waiting for a slow API would add its latency to every task.
