@@ -321,16 +321,27 @@ class Spool:
         if self._active is None:
             check_spool_directory(self.directory)
             os.makedirs(self.segments_dir, mode=0o700, exist_ok=True)
-            name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{SEGMENT_SUFFIX}"
-            final = os.path.join(self.segments_dir, name)
-            tmp = os.path.join(self.segments_dir, TMP_PREFIX + name)
-            fd = open_regular(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND)
-            self._open_fds.add(fd)
+            try:
+                self._active = self._new_segment()
+            except FileNotFoundError:  # its temporary file was removed under us: once more
+                self._active = self._new_segment()
+        return self._active
+
+    def _new_segment(self) -> _Claimed:
+        """A segment of this process's, created and locked under a temporary name, then named."""
+        name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{SEGMENT_SUFFIX}"
+        final = os.path.join(self.segments_dir, name)
+        tmp = os.path.join(self.segments_dir, TMP_PREFIX + name)
+        fd = open_regular(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND)
+        self._open_fds.add(fd)
+        try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # a fresh file: nobody else can hold it yet
             os.rename(tmp, final)
-            ack_fd = self._open_ack(final)
-            self._active = _Claimed(final, fd, ack_fd, 0)
-        return self._active
+        except OSError:
+            self._open_fds.discard(fd)
+            _close(fd)
+            raise
+        return _Claimed(final, fd, self._open_ack(final), 0)
 
     def _open_ack(self, segment_path: str) -> int:
         path = segment_path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX
@@ -417,7 +428,13 @@ class Spool:
             names = os.listdir(self.segments_dir)
         except FileNotFoundError:
             return []
-        return [os.path.join(self.segments_dir, n) for n in sorted(names) if n.endswith(SEGMENT_SUFFIX)]
+        # Not the temporary names: a writer creates its segment there and locks it a moment later;
+        # a drainer that took the unlocked file in between would find it empty and delete it.
+        return [
+            os.path.join(self.segments_dir, n)
+            for n in sorted(names)
+            if n.endswith(SEGMENT_SUFFIX) and not n.startswith(TMP_PREFIX)
+        ]
 
     def _claim(self, path: str) -> Optional[_Claimed]:
         """Lock a segment that no live process holds; None if it is held or gone."""

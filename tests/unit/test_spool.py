@@ -189,6 +189,39 @@ def test_leftovers_of_dead_processes_are_cleaned(spool_dir: str) -> None:
     assert fresh_ack.exists()  # too young: its writer may be between two steps
 
 
+def test_a_segment_still_under_its_temporary_name_is_never_drained(spool_dir: str) -> None:
+    # A writer creates its segment as .tmp-<name> and locks it a moment later: a drainer taking the
+    # unlocked, empty file in between deleted it, and the writer's event was lost (seen in the soak).
+    spool = Spool(spool_dir, 64 * MB)
+    being_made = _write_segment(spool, ".tmp-00000000000000000004-1-dd.seg", b"")
+    assert spool.drain(collector([]), never)
+    assert being_made.exists()
+
+
+def test_an_event_survives_its_new_segments_temporary_file_vanishing(
+    spool_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    from alvin_integration import spool as spool_module
+
+    real_flock, removed = fcntl.flock, []
+
+    def flock_after_someone_removed_it(fd: int, operation: int) -> None:
+        if not removed:  # the first segment's temporary file goes, as another process removed it
+            name = next(n for n in os.listdir(spool.segments_dir) if n.startswith(".tmp-"))
+            os.unlink(os.path.join(spool.segments_dir, name))
+            removed.append(name)
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(spool_module.fcntl, "flock", flock_after_someone_removed_it)
+    spool = Spool(spool_dir, 64 * MB)
+    spool.append(record(1))
+    received: List[str] = []
+    assert removed and spool.drain(collector(received), never)
+    assert received == ["id-1"]
+
+
 def test_dead_letters_are_kept_and_counted(spool_dir: str) -> None:
     spool = Spool(spool_dir, 64 * MB)
     spool.dead_letter(record(1), 400, "missing field")
