@@ -7,8 +7,12 @@ through wrappers instead of listeners is driven through the same wrapper functio
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from types import SimpleNamespace
 from typing import Any
+
+import pytest
 
 from alvin_integration.model import dag_run_run_id, task_run_id
 from alvin_integration.producers.airflow.version_compat import (
@@ -108,3 +112,22 @@ def test_mapped_tries_have_their_own_run_ids_on_every_listener_row(recorded: Rec
     ids = [event["run"]["runId"] for event in recorded.events]
     assert ids == [task_run_id("unit_dag", f"unit_task[{index}]", RUN, 1) for index in (0, 1)]
     assert [event["run"]["facets"]["alvin"]["map_index"] for event in recorded.events] == [0, 1]
+
+
+@pytest.mark.skipif(
+    not AIRFLOW_V_2_5_PLUS or AIRFLOW_V_3_0_PLUS,
+    reason="Airflow 2.5-2.11 fork the try's process from the supervisor whose job start this is",
+)
+def test_a_jobs_start_imports_the_report_path_for_the_processes_it_forks() -> None:
+    # In a process of its own: this one has long imported the report path.
+    code = (
+        "import sys\n"
+        "from alvin_integration.producers.airflow.adapters import listeners\n"
+        "listener = listeners()[0]\n"
+        "report = 'alvin_integration.producers.airflow.report'\n"
+        "assert report not in sys.modules, 'imported before the job started'\n"
+        "listener.on_starting(component=None)\n"
+        "assert report in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

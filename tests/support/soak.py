@@ -69,6 +69,7 @@ class SoakResult:
             "expected_events": len(self.expected),
             "received_events": len(self.received & self.expected),
             "missing": len(self.missing),
+            "missing_examples": [f"{kind} of run {run}" for run, kind in sorted(self.missing)[:5]],
             "drain_events_per_s": round(self.drain_rate, 1) if self.drain_rate else None,
             "left_for_spool_flush": self.left_for_flush,
             "seconds": round(self.seconds, 1),

@@ -30,12 +30,13 @@ from alvin_integration.producers.airflow.attrs import state_name
 from alvin_integration.producers.airflow.version_compat import AIRFLOW_V_2_5_PLUS, AIRFLOW_V_2_10_PLUS
 from alvin_integration.producers.airflow.wrap import wrap_after
 
-if AIRFLOW_V_2_5_PLUS:  # DAG-run listeners (before 2.5 Airflow has no spec for them)
+if AIRFLOW_V_2_5_PLUS:  # DAG-run and lifecycle listeners (before 2.5 Airflow has no spec for them)
     from alvin_integration.producers.airflow.adapters.dag_run_hooks import (  # noqa: F401
         on_dag_run_failed,
         on_dag_run_running,
         on_dag_run_success,
     )
+    from alvin_integration.producers.airflow.adapters.job_start import on_starting  # noqa: F401
 
 
 def _started(ti: Any) -> None:
