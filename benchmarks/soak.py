@@ -29,7 +29,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--tasks", type=int, default=25)
     parser.add_argument("--parallelism", type=int, default=8)
-    parser.add_argument("--json", default="soak.json", help="where to write the figures")
+    parser.add_argument(
+        "--json",
+        default=os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".bench", "soak.json"
+        ),
+        help="where to write the figures",
+    )
     args = parser.parse_args()
     figures = []
     for enabled in (False, True):
@@ -50,6 +56,7 @@ def main() -> int:
         print("| " + " | ".join(str(cell) for cell in cells) + " |")
     for key in ("duration_p50_s", "duration_p95_s"):
         print(f"{key}: on/off = {on[key] / off[key]:.3f}")
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     Path(args.json).write_text(json.dumps(figures, indent=2))
     return 0
 
