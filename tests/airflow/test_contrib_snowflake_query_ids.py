@@ -84,3 +84,14 @@ def test_the_hook_runs_as_before_and_no_password_reaches_an_event(
     _run_try(operator_class, 14, ["SELECT 3"])
     assert snowflake.connector.connected[-1]["password"] == PASSWORD  # the hook's own parameters
     assert PASSWORD not in json.dumps(recorded.events)
+
+
+def test_a_broken_watch_costs_the_try_nothing_but_its_query_ids(
+    recorded: RecordingEmitter, operator_class: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("our bug")
+
+    monkeypatch.setattr(legacy, "watch_snowflake_queries", broken)
+    _run_try(operator_class, 15, ["SELECT 4"])
+    assert [event["eventType"] for event in recorded.events] == ["START", "COMPLETE"]

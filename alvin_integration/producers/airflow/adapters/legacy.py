@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional
 
+from alvin_integration.guard import call_guarded
 from alvin_integration.producers.airflow.adapters.lazy_report import (
     COMPLETE,
     FAIL,
@@ -67,7 +68,8 @@ def _after_render_templates(result: Any, ti: Any, *args: Any, **kwargs: Any) -> 
     # report it too: its START has the same event id, which the receiver dedupes.
     running = getattr(ti, "pid", None) == os.getpid() or state_name(ti.state) == "running"
     if running and _once.first(_key(ti, START)):
-        watch_snowflake_queries()
+        # guarded on its own: a problem watching Snowflake queries must not cost the START
+        call_guarded("watching Snowflake queries", watch_snowflake_queries)
         report_task(START, ti, current_try(ti), "running")
 
 
