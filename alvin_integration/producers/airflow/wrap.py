@@ -26,16 +26,14 @@ def wrap_after(owner: Any, name: str, what: str, after: Callable[..., None], on_
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not on_error:
-            result = original(*args, **kwargs)
-            step(result, *args, **kwargs)
-            return result
-        result = None
         try:
             result = original(*args, **kwargs)
-            return result
-        finally:
-            step(result, *args, **kwargs)
+        except BaseException:
+            if on_error:
+                step(None, *args, **kwargs)
+            raise
+        step(result, *args, **kwargs)
+        return result
 
     setattr(wrapper, _MARK, True)
     setattr(owner, name, wrapper)
