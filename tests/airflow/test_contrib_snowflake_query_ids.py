@@ -9,8 +9,9 @@ through the legacy adapter's real wrappers, against a stand-in for ``snowflake.c
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import Any, List
+from typing import Any, Iterator, List
 
 import pytest
 
@@ -27,7 +28,7 @@ CONNECTION = (
 
 
 @pytest.fixture
-def operator_class(monkeypatch: pytest.MonkeyPatch) -> Any:
+def operator_class(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """1.10's contrib ``SnowflakeOperator``, its hook importing the stand-in connector."""
     monkeypatch.syspath_prepend(FAKE_CONNECTOR)
     monkeypatch.setenv("AIRFLOW_CONN_ALVIN_SNOWFLAKE", CONNECTION)
@@ -35,11 +36,18 @@ def operator_class(monkeypatch: pytest.MonkeyPatch) -> Any:
     from airflow.contrib.operators.snowflake_operator import SnowflakeOperator
 
     assert str(snowflake.connector.__file__).startswith(FAKE_CONNECTOR), "the real connector is installed"
-    return SnowflakeOperator
+    yield SnowflakeOperator
+    # later tests of the session must not find the stand-in, nor modules that imported it
+    stand_in = [n for n in sys.modules if n.split(".")[0] == "snowflake"]
+    for name in stand_in + [n for n in sys.modules if n.startswith("airflow.contrib.") and "snowflake" in n]:
+        del sys.modules[name]
 
 
 def _run_try(operator_class: Any, try_number: int, sql: List[str]) -> None:
-    """START in the try's own process, ``execute``, then the COMPLETE or FAIL Airflow 1.10 reports."""
+    """START in the try's own process, ``execute``, then the COMPLETE or FAIL Airflow 1.10 reports.
+
+    Each call takes a try number of its own: the adapter reports a try's event once per process.
+    """
     task = operator_class(task_id="load", snowflake_conn_id="alvin_snowflake", sql=sql)
     ti = fake_ti("running", try_number, task=task)
     legacy._after_render_templates(None, ti)
