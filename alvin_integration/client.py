@@ -8,13 +8,15 @@ API refused our key or URL (keep it, pause), or try again later.
 from __future__ import annotations
 
 import email.utils
+import heapq
+import itertools
 import random
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -56,9 +58,12 @@ class _Attempt:
     def __init__(self) -> None:
         self.connection: Any = None
         self.expired = False
+        self.done = False  # answered or failed: the watchdog leaves it alone
 
     def expire(self) -> None:
-        """Cut the request: shut its socket down (called by the watchdog timer)."""
+        """Cut the request: shut its socket down (called by the watchdog)."""
+        if self.done:  # answered meanwhile: its connection may already serve another request
+            return
         self.expired = True
         sock = getattr(self.connection, "sock", None)
         if sock is not None:
@@ -66,6 +71,66 @@ class _Attempt:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+class _Watchdog:
+    """One daemon thread that cuts each attempt still unanswered at its deadline.
+
+    One thread for every request, not a timer thread per request: a thread start costs the task's
+    process CPU on every delivery, and no thread can start once the interpreter is exiting (the
+    flush at the exit of a ``dags test`` process).
+    """
+
+    def __init__(self) -> None:
+        self._due: List[Tuple[float, int, _Attempt]] = []  # a heap of (deadline, order, attempt)
+        self._order = itertools.count()
+        self._changed = threading.Condition()
+        self._thread: Optional[threading.Thread] = None
+        self._stopped = False
+
+    def start(self) -> None:
+        """Start the thread if it is not running (it may fail while the interpreter exits)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._changed:
+            if self._thread is None or not self._thread.is_alive():
+                thread = threading.Thread(target=self._run, name="alvin-watchdog", daemon=True)
+                thread.start()
+                self._thread = thread
+
+    def stop(self) -> None:
+        """End the thread (tests and tools; a task process simply exits)."""
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+
+    def watch(self, attempt: _Attempt, seconds: float) -> None:
+        """Cut ``attempt`` in ``seconds`` unless it is done by then."""
+        with self._changed:
+            self._forget_done()
+            heapq.heappush(self._due, (time.monotonic() + seconds, next(self._order), attempt))
+            if self._due[0][2] is attempt:
+                self._changed.notify()
+
+    def _forget_done(self) -> None:
+        while self._due and self._due[0][2].done:  # answered in time
+            heapq.heappop(self._due)
+
+    def _run(self) -> None:
+        while not self._stopped:
+            with self._changed:
+                self._forget_done()
+                if self._stopped:
+                    return
+                if not self._due:
+                    self._changed.wait()
+                    continue
+                deadline, _, attempt = self._due[0]
+                if deadline > time.monotonic():
+                    self._changed.wait(deadline - time.monotonic())
+                    continue
+                heapq.heappop(self._due)
+            attempt.expire()
 
 
 class _WatchedPoolMixin:
@@ -160,10 +225,21 @@ class AlvinClient:
         # told of every failed attempt at once, while the retries go on (a failure is news)
         self._on_failed_attempt = on_failed_attempt
         self._local = threading.local()
+        self._watchdog = _Watchdog()
 
     def reset(self) -> None:
-        """Drop the session (after a fork the parent's sockets must not be shared)."""
+        """Drop the session (after a fork the parent's sockets must not be shared), and the watchdog."""
         self._local = threading.local()
+        self._watchdog = _Watchdog()
+
+    def start_watchdog(self) -> None:
+        """Start the thread that cuts requests at their deadlines now, while threads can start."""
+        self._watchdog.start()
+
+    def close(self) -> None:
+        """Stop the watchdog's thread (tests and tools; a task process simply exits)."""
+        self._watchdog.stop()
+        self._watchdog = _Watchdog()  # started again if the client is used after all
 
     @property
     def session(self) -> requests.Session:
@@ -232,10 +308,12 @@ class AlvinClient:
             return Delivery(Outcome.RETRY_LATER, detail="deadline reached")
         timeout = min(self.settings.http_timeout, remaining)
         attempt = _Attempt()
-        watchdog = threading.Timer(remaining, attempt.expire)  # the whole request, body included
-        watchdog.daemon = True
+        try:
+            self._watchdog.start()
+        except RuntimeError:  # the interpreter is exiting: each read is still bounded by the timeout
+            pass
+        self._watchdog.watch(attempt, remaining)  # the whole request, body included
         _Attempt.current.attempt = attempt
-        watchdog.start()
         try:
             response = self.session.send(
                 self._prepare(record.path, record.id, data),
@@ -257,7 +335,7 @@ class AlvinClient:
                 )
             return Delivery(Outcome.RETRY_LATER, detail=f"{type(exc).__name__}: {_short(str(exc))}")
         finally:
-            watchdog.cancel()
+            attempt.done, attempt.connection = True, None
             _Attempt.current.attempt = None
         if 300 <= status < 400:
             where = f" to {location}" if location else ""

@@ -211,6 +211,7 @@ class Emitter:
         if thread is not None:
             thread.join(timeout)
         self._pool.shutdown()
+        self.client.close()
         self.spool.close()
 
     # -- the sender ----------------------------------------------------------------------------
@@ -224,6 +225,10 @@ class Emitter:
             return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
+                # every thread delivery needs, now: none can start once the interpreter exits, when
+                # a process that went on after its tries waits for their events (flush_at_exit)
+                self._pool.start()
+                self.client.start_watchdog()
                 self._thread = threading.Thread(target=self._run, name="alvin-sender", daemon=True)
                 self._thread.start()
 

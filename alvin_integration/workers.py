@@ -26,21 +26,16 @@ class DaemonPool:
 
     def submit(self, call: Callable[[], Any]) -> Future[Any]:
         """Run ``call`` on a worker; its result or exception lands in the returned future."""
-        if os.getpid() != self._pid:  # a forked child: the parent's threads do not exist here
-            self._pid, self._threads, self._lock = os.getpid(), [], threading.Lock()
-            self._queue = queue.SimpleQueue()
-        self._start()
+        self.start()
         future: Future[Any] = Future()
         self._queue.put((future, call))
         return future
 
-    def shutdown(self) -> None:
-        """Ask the workers to stop once the queue is empty (does not wait)."""
-        for _ in self._threads:
-            self._queue.put(None)
-        self._threads = []
-
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the workers now, if they are not running (no thread starts while Python exits)."""
+        if os.getpid() != self._pid:  # a forked child: the parent's threads do not exist here
+            self._pid, self._threads, self._lock = os.getpid(), [], threading.Lock()
+            self._queue = queue.SimpleQueue()
         if len(self._threads) == self.size:
             return
         with self._lock:
@@ -50,6 +45,12 @@ class DaemonPool:
                 )
                 thread.start()
                 self._threads.append(thread)
+
+    def shutdown(self) -> None:
+        """Ask the workers to stop once the queue is empty (does not wait)."""
+        for _ in self._threads:
+            self._queue.put(None)
+        self._threads = []
 
     def _work(self) -> None:
         while True:
