@@ -1,15 +1,18 @@
 """The background sender: ``emit`` appends to the spool and returns; a daemon thread delivers.
 
-A task waits for nothing but the local append. At the end of a task the adapter calls ``flush``,
-which waits at most its timeout, only while the API answers (not once it has been silent for its
-budget, nor while the circuit is open); what is left stays in the spool for the next process.
-After ``os.fork`` the child gets a fresh thread, lock, session and segment, and never resends
-what the parent was sending. Nothing relies on ``atexit``: Airflow's task processes end with
-``os._exit``.
+A task waits for nothing but the local append. At the end of a try whose process ends with it
+(as executors run tries), the adapter calls ``flush``, which waits at most its timeout, only while
+the API answers (not once it has been silent for its budget, nor while the circuit is open); what
+is left stays in the spool for the next process. Those processes end with ``os._exit``, so
+nothing there relies on ``atexit``. A process that goes on after a try (``airflow dags test``)
+does not wait at the try's end: its sender delivers meanwhile, and ``flush_at_exit`` has it wait
+the same bounded way once, when it exits normally. After ``os.fork`` the child gets a fresh thread,
+lock, session and segment, and never resends what the parent was sending.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -441,6 +444,23 @@ def flush(timeout: float) -> bool:
     except Exception as exc:
         log_once("flush-error", logging.WARNING, "alvin-integration flush failed: %s", exc)
         return False
+
+
+_flush_at_exit_pid: Optional[int] = None
+
+
+def flush_at_exit() -> None:
+    """Have this process wait for its events, as ``flush`` does, when it exits normally (once)."""
+    global _flush_at_exit_pid
+    if _flush_at_exit_pid != os.getpid():
+        _flush_at_exit_pid = os.getpid()
+        atexit.register(_flush_before_exit, _flush_at_exit_pid)
+
+
+def _flush_before_exit(pid: int) -> None:
+    emitter = _emitter
+    if emitter is not None and os.getpid() == pid:  # a forked child inherits the registration
+        flush(emitter.settings.flush_timeout)
 
 
 def _after_fork_in_child() -> None:

@@ -60,14 +60,18 @@ def test_a_start_carries_sql_and_declared_lineage(recorded: RecordingEmitter) ->
     assert [(d["namespace"], d["name"]) for d in event["outputs"]] == [("s3://b", "out")]
 
 
-def test_a_success_completes_the_same_run(recorded: RecordingEmitter) -> None:
-    ti = fake_ti("success")
+def finish(ti: Any) -> None:
+    """Report a try's success through the hook this version uses."""
     if AIRFLOW_V_2_5_PLUS:
         listener().on_task_instance_success(previous_state=None, task_instance=ti)
     else:  # 2.3/2.4: from the finished-callback runner (their listener sees no task)
         from alvin_integration.producers.airflow.adapters import airflow2
 
         airflow2._after_finished_callback(None, ti)
+
+
+def test_a_success_completes_the_same_run(recorded: RecordingEmitter) -> None:
+    finish(fake_ti("success"))
     (event,) = recorded.events
     assert event["eventType"] == "COMPLETE" and event["run"]["facets"]["alvin"]["state"] == "success"
     assert event["run"]["runId"] == task_run_id("unit_dag", "unit_task", RUN, 1)
@@ -112,6 +116,27 @@ def test_mapped_tries_have_their_own_run_ids_on_every_listener_row(recorded: Rec
     ids = [event["run"]["runId"] for event in recorded.events]
     assert ids == [task_run_id("unit_dag", f"unit_task[{index}]", RUN, 1) for index in (0, 1)]
     assert [event["run"]["facets"]["alvin"]["map_index"] for event in recorded.events] == [0, 1]
+
+
+def test_only_a_try_whose_process_ends_with_it_waits_at_its_end(
+    recorded: RecordingEmitter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An executor's task process waits at the try's end; `dags test`'s process waits at its exit."""
+    if AIRFLOW_V_3_0_PLUS:  # the task SDK's comms say whether the try runs in-process
+        from airflow.sdk.execution_time import supervisor, task_runner
+
+        in_process = object.__new__(supervisor.InProcessSupervisorComms)
+        monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", object(), raising=False)
+        finish(fake_ti("success"))
+        monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", in_process)
+        finish(fake_ti("success"))
+    else:  # a task runner's process (`tasks run --raw`) names its job; dags test's tries name none
+        for job_id in (7, None):
+            ti = fake_ti("success")
+            ti.job_id = job_id
+            finish(ti)
+    assert recorded.waits == ["at the try's end", "at the exit"]
+    assert len(recorded.events) == 2
 
 
 @pytest.mark.skipif(

@@ -26,6 +26,7 @@ def emitter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emitter
     real = Emitter(settings_for(refused_url(), str(tmp_path / "spool"), ALVIN_SQL_START_WAIT_MS="60000"))
     monkeypatch.setattr(report, "get_emitter", lambda: real)
     monkeypatch.setattr(report, "flush", lambda timeout: True)
+    monkeypatch.setattr(report, "flush_at_exit", lambda: None)
     yield real
     real.close(timeout=1)
     task_lineage._sources.clear()

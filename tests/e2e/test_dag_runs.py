@@ -26,7 +26,7 @@ from tests.support.airflow_home import (
 from tests.support.fault_server import FaultServer, refused_url
 from tests.support.golden import assert_golden, masked_events
 from tests.support.processes import MockBackendProcess, alvin_env, run_cli
-from tests.support.skips import full_rows_only, needs_dag_run_events, runs_task_processes
+from tests.support.skips import full_rows_only, needs_dag_run_events, runs_dags_test, runs_task_processes
 
 # A traceback line in our code; the example DAG (whose failure is on purpose) ships in the package.
 OUR_FRAME = re.compile(r'File "[^"]*alvin_integration/(?!examples/)')
@@ -75,6 +75,16 @@ def test_every_request_from_airflow_names_us_and_this_airflow(reported: Reported
 
     agents = {delivery["user_agent"] for delivery in reported[4]}
     assert agents == {f"alvin-integration/{__version__} airflow/{ROW['airflow']}"}
+
+
+@runs_dags_test
+def test_a_dags_test_delivers_its_task_events_before_it_exits(reported: Reported) -> None:
+    """Its tries' ends do not wait (the process goes on); its normal exit waits, bounded, once."""
+    events, _, _, _, from_airflow = reported
+    delivered = {delivery["idempotency_key"] for delivery in from_airflow if delivery["status"] < 300}
+    task_events = [item for item in events if "task_id" in item["event"]["run"]["facets"].get("alvin", {})]
+    assert task_events
+    assert [item["idempotency_key"] for item in task_events if item["idempotency_key"] not in delivered] == []
 
 
 def test_events_say_what_happened_not_only_in_shape(reported: Reported) -> None:

@@ -15,6 +15,7 @@ class RecordingEmitter:
     def __init__(self) -> None:
         self.settings = SimpleNamespace(platform_id="unitplatform", flush_timeout=0.0)
         self.events: List[Any] = []
+        self.waits: List[str] = []  # where the report path waited for delivery (the fixture records)
 
     def emit(self, event: Any) -> str:
         """Keep the event as the wire carries it."""

@@ -164,3 +164,28 @@ def test_a_forked_childs_unsent_events_are_delivered_by_a_later_process(
     result = run_cli(alvin_env(backend.url, spool_dir), "spool", "flush", "--timeout", "60")
     assert result.returncode == 0, result.stderr
     assert set(backend.keys()) == set(parent_ids) | set(child_ids)
+
+
+def test_a_process_that_goes_on_after_its_tries_delivers_their_events_at_its_exit(
+    backend: MockBackendProcess, spool_dir: str
+) -> None:
+    """`dags test`'s form: no try's end waited; the normal exit right after the emits waits once."""
+    proc = python_process(
+        """
+        import atexit
+        from alvin_integration.emitter import flush_at_exit, get_emitter
+        from tests.support.events import task_event
+        emitter = get_emitter()
+        registered = atexit._ncallbacks()
+        ids = [emitter.emit(task_event(i)) for i in range(20)]
+        for _ in ids:
+            flush_at_exit()  # at every try's end: registered once
+        assert atexit._ncallbacks() == registered + 1
+        print(" ".join(ids), flush=True)
+        """,
+        alvin_env(backend.url, spool_dir),
+    )
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert len(out.split()) == 20
+    assert set(out.split()) <= set(backend.keys())

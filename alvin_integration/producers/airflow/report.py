@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
-from alvin_integration.emitter import Emitter, flush, get_emitter
+from alvin_integration.emitter import Emitter, flush, flush_at_exit, get_emitter
 from alvin_integration.model import COMPLETE, FAIL, START, Dataset
 from alvin_integration.producers.airflow import version_compat
+from alvin_integration.producers.airflow.adapters.tries import ends_its_process
 from alvin_integration.producers.airflow.composer import composer_facts
 from alvin_integration.producers.airflow.events import Host, dag_run_event, task_event
 from alvin_integration.producers.airflow.lineage.task_lineage import lineage_of
@@ -36,7 +37,7 @@ def report_task(
     outputs: Optional[List[Dataset]] = None,
     query_ids: Optional[List[str]] = None,
 ) -> None:
-    """Spool one task-try event; at the end of a try, wait (bounded) for delivery.
+    """Spool one task-try event; at the end of a try, wait (bounded) for delivery, or at the exit.
 
     ``error``: what the host passed as the failure (an exception or text). ``inputs``/``outputs``:
     the datasets the host resolved (1.10-2.2's lineage backend), else the task's declared ones.
@@ -56,9 +57,12 @@ def report_task(
     task_try.outputs = _merged(outputs or [], found.outputs)
     task_try.run_facets.update(found.run_facets)
     emitter.emit(task_event(event_type, task_try, host_of(emitter)))
-    if event_type in TERMINAL_EVENTS:
-        # The task process is about to end: give delivery a bounded chance; the rest stays spooled.
+    if event_type not in TERMINAL_EVENTS:
+        return
+    if ends_its_process(ti):  # it is about to end: give delivery a bounded chance; the rest stays spooled
         flush(emitter.settings.flush_timeout)
+    else:  # it goes on (dags test): its sender delivers meanwhile, and it waits once, at its exit
+        flush_at_exit()
 
 
 def report_dag_run(event_type: str, dag_run: Any, msg: Optional[str] = None) -> None:
