@@ -3,7 +3,7 @@ OpenLineage provider, on the af2 row's Airflow, with the API healthy, slow, hung
 
 Not a test: it prints a table and writes JSON (``make bench-compare``). It creates its venvs under
 ``.bench/`` (pinned by compat/constraints/af2.txt) and, alternating the variants within each API
-state, runs two forms:
+state (in reverse order every other round), runs two forms:
 
 - ``dags test``: a 20-task chain in one process (``airflow dags test``);
 - ``task processes``: a 5-task chain as a process per try, as every executor runs it
@@ -190,9 +190,12 @@ def main() -> int:
         proc, url = api(STATES[state])
         try:
             homes = {name: home_for(path, name, url) for name, path in paths.items()}
-            for _ in range(args.rounds):
+            for round_ in range(args.rounds):
+                # alternating, and in reverse order every other round (a b, b a, a b...): drift on
+                # the machine, and whatever one run leaves to the next, hit every variant alike
+                order = chosen if round_ % 2 == 0 else chosen[::-1]
                 for form, (run, _size) in FORMS.items():
-                    for name in chosen:  # alternating: drift on the machine hits every variant alike
+                    for name in order:
                         wall, cpu = run(homes[name])
                         runs = results.setdefault(state, {}).setdefault(form, {}).setdefault(name, [])
                         runs.append((wall, cpu))
