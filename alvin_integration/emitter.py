@@ -223,15 +223,21 @@ class Emitter:
         """Start the sender now: it then looks every few seconds for what other processes left."""
         self._ensure_sender()
 
+    def start_delivery_threads(self) -> None:
+        """Start every thread delivery needs now: none can start while the interpreter exits.
+
+        For a process that waits for its events at its exit (``flush_at_exit``); elsewhere the
+        sender starts its workers itself, off the task's thread.
+        """
+        self._ensure_sender()
+        self._pool.start()
+        self.client.start_watchdog()
+
     def _ensure_sender(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                # every thread delivery needs, now: none can start once the interpreter exits, when
-                # a process that went on after its tries waits for their events (flush_at_exit)
-                self._pool.start()
-                self.client.start_watchdog()
                 self._thread = threading.Thread(target=self._run, name="alvin-sender", daemon=True)
                 self._thread.start()
 
@@ -450,11 +456,16 @@ _flush_at_exit_pid: Optional[int] = None
 
 
 def flush_at_exit() -> None:
-    """Have this process wait for its events, as ``flush`` does, when it exits normally (once)."""
+    """Have this process wait for its events, as ``flush`` does, when it exits normally; never raises."""
     global _flush_at_exit_pid
     if _flush_at_exit_pid != os.getpid():
         _flush_at_exit_pid = os.getpid()
         atexit.register(_flush_before_exit, _flush_at_exit_pid)
+    try:
+        if _emitter is not None:
+            _emitter.start_delivery_threads()
+    except Exception as exc:  # what is spooled stays there for the next process
+        log_once("exit-threads", logging.WARNING, "alvin-integration could not start its sender: %s", exc)
 
 
 def _flush_before_exit(pid: int) -> None:
