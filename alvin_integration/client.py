@@ -1,4 +1,4 @@
-"""HTTP transport to the Alvin API: keep-alive session, auth header, timeouts, retries, outcomes.
+"""HTTP transport to the Alvin API: keep-alive connections, auth header, timeouts, retries, outcomes.
 
 ``AlvinClient.send`` never raises for network or HTTP trouble; it returns a ``Delivery`` that says
 what the sender should do with the record: it was accepted, it was rejected (dead-letter it), the
@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import heapq
 import itertools
+import os
 import random
 import socket
 import threading
@@ -19,8 +20,9 @@ from enum import Enum
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import requests
-from requests.adapters import HTTPAdapter
+import urllib3
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ProtocolError
 
 from alvin_integration import __version__
 from alvin_integration.config import Settings
@@ -43,6 +45,7 @@ RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 CONFIG_STATUS = frozenset({401, 403, 404, 405})
 # Of an answer we keep at most this much (the error detail); the rest is never read.
 MAX_ANSWER_BYTES = 8 * 1024
+POOL_SIZE = 4  # kept-alive connections per host: the sender's delivery window
 
 
 class _Attempt:
@@ -57,6 +60,7 @@ class _Attempt:
 
     def __init__(self) -> None:
         self.connection: Any = None
+        self.reused = False  # the connection was kept alive from an earlier request
         self.expired = False
         self.done = False  # answered or failed: the watchdog leaves it alone
 
@@ -141,6 +145,7 @@ class _WatchedPoolMixin:
         attempt = getattr(_Attempt.current, "attempt", None)
         if attempt is not None:
             attempt.connection = connection
+            attempt.reused = getattr(connection, "sock", None) is not None
         return connection
 
 
@@ -152,13 +157,41 @@ class _WatchedHTTPSPool(_WatchedPoolMixin, HTTPSConnectionPool):
     pass
 
 
-class _WatchedAdapter(HTTPAdapter):
-    """requests' adapter, with pools whose connections a deadline can cut."""
+_Answer = Tuple[int, str, Optional[float], str]  # status, detail, Retry-After seconds, Location
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        """Create the pool manager with watched pools."""
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+def _tls_options(verify: bool | str) -> Dict[str, Any]:
+    """urllib3's TLS options for ``verify`` as requests reads it: on (its CA bundle), off, or a path."""
+    if verify is False:
+        return {"cert_reqs": "CERT_NONE"}
+    bundle = requests.utils.DEFAULT_CA_BUNDLE_PATH if verify is True else str(verify)
+    where = "ca_cert_dir" if os.path.isdir(bundle) else "ca_certs"
+    return {"cert_reqs": "CERT_REQUIRED", where: bundle}
+
+
+def connection_pools(url: str, verify: bool | str, size: int) -> urllib3.PoolManager:
+    """Keep-alive pools for ``url``, through the proxy the environment names for it, if any.
+
+    The delivery path talks to urllib3 directly: requests' session adds about a millisecond of
+    the task process's CPU to every event. Proxies and TLS are read as requests reads them.
+    """
+    options: Dict[str, Any] = dict(_tls_options(verify), num_pools=2, maxsize=size)
+    proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+    manager: urllib3.PoolManager
+    if proxy and proxy.lower().startswith("socks"):
+        from urllib3.contrib.socks import SOCKSProxyManager  # needs PySocks, as requests does
+
+        manager = SOCKSProxyManager(proxy, **options)
+    elif proxy:
+        username, password = requests.utils.get_auth_from_url(proxy)
+        auth = urllib3.util.make_headers(proxy_basic_auth=f"{username}:{password}") if username else None
+        manager = urllib3.ProxyManager(proxy, proxy_headers=auth, **options)
+    else:
+        manager = urllib3.PoolManager(**options)
+    if not proxy or not proxy.lower().startswith("socks"):
+        manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)  # type: ignore[assignment]
+    return manager
 
 
 @dataclass(frozen=True)
@@ -208,7 +241,7 @@ def user_agent(host: str = "") -> str:
 
 
 class AlvinClient:
-    """Sends records to the Alvin API over one keep-alive session."""
+    """Sends records to the Alvin API over keep-alive connections."""
 
     def __init__(
         self,
@@ -226,11 +259,15 @@ class AlvinClient:
         self._on_failed_attempt = on_failed_attempt
         self._local = threading.local()
         self._watchdog = _Watchdog()
+        self._pools: Optional[urllib3.PoolManager] = None
+        self._pools_lock = threading.Lock()
 
     def reset(self) -> None:
-        """Drop the session (after a fork the parent's sockets must not be shared), and the watchdog."""
+        """Drop connections (after a fork the parent's sockets must not be shared), and the watchdog."""
         self._local = threading.local()
         self._watchdog = _Watchdog()
+        self._pools = None
+        self._pools_lock = threading.Lock()
 
     def start_watchdog(self) -> None:
         """Start the thread that cuts requests at their deadlines now, while threads can start."""
@@ -243,13 +280,10 @@ class AlvinClient:
 
     @property
     def session(self) -> requests.Session:
-        """This thread's session, created on first use."""
+        """This thread's requests session, for ``doctor``'s checks (delivery uses ``pools``)."""
         session: Optional[requests.Session] = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
-            adapter = _WatchedAdapter()
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
             session.headers.update(
                 {
                     "X-API-KEY": self.settings.api_key,
@@ -258,27 +292,29 @@ class AlvinClient:
                 }
             )
             session.verify = self.settings.tls_verify
-            # Proxies from the environment are resolved once: with trust_env on, requests re-reads
-            # the whole environment on every request, which halves delivery throughput.
-            session.proxies = requests.utils.get_environ_proxies(self.settings.url)
-            session.trust_env = False
             self._local.session = session
         return session
 
-    def _prepare(self, path: str, record_id: str, data: bytes) -> requests.PreparedRequest:
-        # Preparing through the session merges cookies, auth, hooks and environment for every
-        # request; a copy of one prepared request per path costs a fraction of that.
-        templates: Dict[str, requests.PreparedRequest] = self._local.__dict__.setdefault("templates", {})
-        template = templates.get(path)
-        if template is None:
-            template = self.session.prepare_request(requests.Request("POST", self.url_for(path)))
-            templates[path] = template
-        prepared = template.copy()
-        prepared.headers = requests.structures.CaseInsensitiveDict(template.headers)
-        prepared.headers["Idempotency-Key"] = record_id
-        prepared.body = data
-        prepared.headers["Content-Length"] = str(len(data))
-        return prepared
+    @property
+    def pools(self) -> urllib3.PoolManager:
+        """The keep-alive connections of the delivery path, shared by the sender's threads."""
+        pools = self._pools
+        if pools is None:
+            with self._pools_lock:
+                pools = self._pools
+                if pools is None:
+                    pools = connection_pools(self.settings.url, self.settings.tls_verify, POOL_SIZE)
+                    self._pools = pools
+        return pools
+
+    def _headers(self, record_id: str, data: bytes) -> Dict[str, str]:
+        return {
+            "X-API-KEY": self.settings.api_key,
+            "Content-Type": "application/json",
+            "User-Agent": user_agent(self.host),
+            "Idempotency-Key": record_id,
+            "Content-Length": str(len(data)),
+        }
 
     def url_for(self, path: str) -> str:
         """The absolute URL of an API path."""
@@ -315,20 +351,8 @@ class AlvinClient:
         self._watchdog.watch(attempt, remaining)  # the whole request, body included
         _Attempt.current.attempt = attempt
         try:
-            response = self.session.send(
-                self._prepare(record.path, record.id, data),
-                timeout=(min(timeout, 5.0), timeout),
-                allow_redirects=False,
-                stream=True,  # the answer is read below, a bounded prefix of it
-            )
-            try:
-                status = response.status_code
-                detail = _short(_bounded_text(response))
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                location = response.headers.get("Location", "")
-            finally:
-                response.close()  # unread rest: the connection is closed, not drained
-        except Exception as exc:  # requests' errors, and urllib3's when a cut socket ends a read
+            status, detail, retry_after, location = self._post(record, data, timeout, attempt)
+        except Exception as exc:  # urllib3's errors, also when a cut socket ends a read
             if attempt.expired:
                 return Delivery(
                     Outcome.RETRY_LATER, detail=f"timed out: no complete answer within {remaining:.1f} s"
@@ -352,6 +376,38 @@ class AlvinClient:
             return Delivery(Outcome.REJECTED, status, detail)
         return Delivery(Outcome.RETRY_LATER, status, detail, retry_after)
 
+    def _post(self, record: Record, data: bytes, timeout: float, attempt: _Attempt) -> _Answer:
+        """POST once, twice if a kept-alive connection turns out closed; the API's answer."""
+        for first_try in (True, False):
+            try:
+                response = self.pools.urlopen(
+                    "POST",
+                    self.url_for(record.path),
+                    body=data,
+                    headers=self._headers(record.id, data),
+                    timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+                    retries=False,
+                    redirect=False,
+                    preload_content=False,  # the answer is read below, a bounded prefix of it
+                )
+            except ProtocolError:  # the server may have closed an idle connection as we reused it
+                if attempt.expired or not (first_try and attempt.reused):
+                    raise
+                continue
+            break
+        answer = b""
+        try:
+            answer = response.read(MAX_ANSWER_BYTES, decode_content=True) or b""
+            headers = response.headers
+            detail = _short(answer.decode("utf-8", "replace"))
+            retry_after = parse_retry_after(headers.get("Retry-After"))
+            return response.status, detail, retry_after, headers.get("Location", "")
+        finally:
+            if len(answer) < MAX_ANSWER_BYTES:  # read to its end: the connection is kept alive
+                response.release_conn()
+            else:  # an unread rest: the connection is closed, not drained
+                response.close()
+
     def get(self, path: str, timeout: float) -> requests.Response:
         """A plain GET on the API (for ``doctor``)."""
         return self.session.get(self.url_for(path), timeout=timeout, allow_redirects=False)
@@ -359,12 +415,6 @@ class AlvinClient:
     def post_json(self, path: str, payload: Dict[str, Any], timeout: float) -> requests.Response:
         """A plain POST on the API (for ``doctor``)."""
         return self.session.post(self.url_for(path), json=payload, timeout=timeout, allow_redirects=False)
-
-
-def _bounded_text(response: requests.Response) -> str:
-    """At most ``MAX_ANSWER_BYTES`` of an answer's body, as text; the rest is left unread."""
-    raw = response.raw.read(MAX_ANSWER_BYTES, decode_content=True) or b""
-    return raw.decode(response.encoding or "utf-8", "replace")
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -62,6 +62,7 @@ class FaultServer:
 
     def _serve(self, conn: socket.socket) -> None:
         reader = conn.makefile("rb")
+        peer = conn.getpeername()[1]  # the client's port: one per connection
         try:
             while True:
                 request = self._read_request(reader)
@@ -71,7 +72,7 @@ class FaultServer:
                     mode = self.script.popleft() if self.script else self.default
                 status = self._status_of(mode)
                 with self._lock:
-                    self.requests.append({**request, "mode": mode, "status": status})
+                    self.requests.append({**request, "mode": mode, "status": status, "peer": peer})
                 if mode == "hang":
                     with self._lock:
                         self._hung.append(conn)

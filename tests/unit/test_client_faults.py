@@ -61,6 +61,37 @@ def test_server_errors_are_retried_until_accepted(
     assert len(sleeps.waits) == 2 and all(0 <= w <= FAST.max_delay for w in sleeps.waits)
 
 
+def test_one_connection_carries_event_after_event(fault_server: FaultServer, spool_dir: str) -> None:
+    client = client_for(fault_server.url, spool_dir, Sleeps())
+    for i in range(5):
+        assert (
+            client.send(Record(id=f"evt-{i}", path=RECORD.path, body=RECORD.body)).outcome
+            == Outcome.DELIVERED
+        )
+    assert len({r["peer"] for r in fault_server.requests}) == 1  # kept alive, not a connect per event
+
+
+def test_a_kept_alive_connection_closed_under_a_request_is_replaced_at_once(
+    fault_server: FaultServer, spool_dir: str
+) -> None:
+    # A server may close an idle kept-alive connection just as the next event goes out on it: that
+    # is no sign of trouble, so the event goes again at once on a new connection, not as a failure.
+    failures: List[object] = []
+    client = AlvinClient(
+        settings_for(fault_server.url, spool_dir), FAST, sleep=Sleeps(), on_failed_attempt=failures.append
+    )
+    assert client.send(Record(id="evt-0", path=RECORD.path, body=RECORD.body)).outcome == Outcome.DELIVERED
+    fault_server.queue("close", "ok")
+    delivery = client.send(RECORD)
+    assert (delivery.outcome, delivery.attempts, failures) == (Outcome.DELIVERED, 1, [])
+    assert fault_server.keys() == ["evt-0", "evt-1", "evt-1"]
+    assert (
+        fault_server.requests[1]["peer"]
+        == fault_server.requests[0]["peer"]
+        != fault_server.requests[2]["peer"]
+    )
+
+
 @pytest.mark.parametrize("mode", ["close", "reset"])
 def test_broken_connections_are_retried(fault_server: FaultServer, spool_dir: str, mode: str) -> None:
     fault_server.queue(mode, "ok")
