@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
@@ -202,6 +203,7 @@ def default_spool_dir(environ: Mapping[str, str]) -> str:
 # path -> ((mtime, size) the file had, its [alvin] section): airflow.cfg is some 2,000 lines,
 # and a task process asks for the section several times (the flag, then the settings).
 _sections: Dict[str, Tuple[Tuple[int, int], Dict[str, str]]] = {}
+_ALVIN_HEADER = re.compile(r"^[ \t]*\[alvin\]", re.MULTILINE)
 
 
 def read_alvin_section(path: str) -> Dict[str, str]:
@@ -216,7 +218,10 @@ def read_alvin_section(path: str) -> Dict[str, str]:
         return dict(cached[1])
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
-        parser.read(path, encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        if _ALVIN_HEADER.search(text):  # parsing the whole file costs a task process milliseconds
+            parser.read_string(text, source=path)
     except (OSError, configparser.Error, UnicodeDecodeError):
         return {}
     section = (
