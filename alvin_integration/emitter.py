@@ -45,9 +45,11 @@ DELIVERY_WINDOW = 4
 # the GIL with the task); it waits for this much quiet, but never longer than MAX_YIELD_SECONDS.
 QUIET_SECONDS = 0.02
 MAX_YIELD_SECONDS = 1.0
-# Before a pass, the sender lets the process's events gather this long (a flush ends the wait at
-# once): a burst of deliveries runs on warm caches and costs the task's thread about half the CPU
-# of the same deliveries one by one, each between two stretches of the task's own work.
+# In a process that goes on after its tries (``flush_at_exit``), the sender lets events gather this
+# long before a pass (a flush ends the wait at once): a burst of deliveries runs on warm caches
+# and takes less of the task's CPU than the same deliveries one by one, each between two stretches
+# of the task's own work. An executor's task process sends at once: it lives for one try, and its
+# sender also drains what dead processes left, which a wait would cut short.
 GATHER_SECONDS = 0.25
 # A finishing task waits at most this multiple of the API's recent delivery latency (shared by
 # the machine's processes), and never less than the floor; ALVIN_FLUSH_TIMEOUT is the ceiling.
@@ -112,6 +114,7 @@ class Emitter:
         self._last_answer = float("-inf")  # when the API last answered anything (monotonic)
         self._trouble = False  # an attempt failed and none succeeded since: flush does not wait
         self._pool = DaemonPool(self.window, "alvin-delivery")
+        self._gather_seconds = 0.0  # GATHER_SECONDS once the process is known to go on
 
     def _wait_unless_stopped(self, seconds: float) -> bool:
         """The client's wait between retries: it ends at once when the sender is stopped.
@@ -237,6 +240,10 @@ class Emitter:
         self._pool.start()
         self.client.start_watchdog()
 
+    def deliver_in_bursts(self) -> None:
+        """Let events gather before each pass: for a process that goes on after its tries."""
+        self._gather_seconds = GATHER_SECONDS
+
     def _ensure_sender(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
@@ -296,11 +303,11 @@ class Emitter:
 
     def _gather(self) -> None:
         """Wait until events have gathered (and the task's thread is quiet), or a flush waits."""
-        started = time.monotonic()
-        while not self._stop.is_set():
+        started, gather = time.monotonic(), self._gather_seconds
+        while gather and not self._stop.is_set():
             now = time.monotonic()
-            left = max(started + GATHER_SECONDS - now, self._last_emit + QUIET_SECONDS - now)
-            left = min(left, started + GATHER_SECONDS + MAX_YIELD_SECONDS - now)
+            left = max(started + gather - now, self._last_emit + QUIET_SECONDS - now)
+            left = min(left, started + gather + MAX_YIELD_SECONDS - now)
             if left <= 0 or self._urgent.wait(left):
                 return
 
@@ -478,6 +485,7 @@ def flush_at_exit() -> None:
         atexit.register(_flush_before_exit, _flush_at_exit_pid)
     try:
         if _emitter is not None:
+            _emitter.deliver_in_bursts()
             _emitter.start_delivery_threads()
     except Exception as exc:  # what is spooled stays there for the next process
         log_once("exit-threads", logging.WARNING, "alvin-integration could not start its sender: %s", exc)

@@ -85,6 +85,22 @@ def test_a_flush_ends_the_senders_step_aside_at_once(
     assert [s["idempotency_key"] for s in mock_backend.store.events()] == ids
 
 
+def test_a_process_that_goes_on_sends_in_bursts_and_a_flush_sends_at_once(
+    mock_backend: MockAlvinServer, spool_dir: str, emitters: list, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[type-arg]
+    monkeypatch.setattr(emitter_module, "GATHER_SECONDS", 300.0)
+    emitter = make_emitter(mock_backend.url, spool_dir)
+    emitters.append(emitter)
+    emitter.emit(task_event(0))
+    assert wait_until(lambda: len(mock_backend.store.events()) == 1)  # sent at once: no bursts yet
+    emitter.deliver_in_bursts()  # as flush_at_exit does in a dags test
+    ids = [emitter.emit(task_event(i)) for i in range(1, 4)]
+    time.sleep(0.5)
+    assert len(mock_backend.store.events()) == 1  # gathering (for 300 s here)
+    assert emitter.flush(30)  # a flush ends the gathering at once
+    assert {s["idempotency_key"] for s in mock_backend.store.events()} >= set(ids)
+
+
 def test_flush_on_a_hung_api_returns_at_its_timeout(
     fault_server: FaultServer, spool_dir: str, emitters: list
 ) -> None:  # type: ignore[type-arg]
