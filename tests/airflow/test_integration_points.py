@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import sys
 
 import pytest
 
@@ -174,3 +175,38 @@ def test_backend_classes_keep_their_documented_paths(caplog: pytest.LogCaptureFi
         assert len(notes) == 1  # said once, and nothing reported twice
     else:  # the backend reports here; a call without a task instance reports nothing, quietly
         assert "has no impact" not in caplog.text
+
+
+def test_extractor_entry_points_come_from_what_airflow_read_when_it_read_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alvin_integration.producers.airflow.adapters import entry_points
+    from alvin_integration.producers.airflow.lineage.extractors import GROUP, scan_entry_points
+
+    info = tmp_path / "my_lineage-1.0.dist-info"  # an installed distribution with an extractor
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: my-lineage\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[{GROUP}]\nMyOperator = my_lineage:extract\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        caches = []
+        for name in entry_points.ENTRY_POINT_CACHES:
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+            grouped = getattr(module, "_get_grouped_entry_points", None)
+            if hasattr(grouped, "cache_info"):
+                caches.append(grouped)
+        for grouped in caches:
+            grouped.cache_clear()  # as in a process where Airflow has not read them yet
+        assert entry_points.entry_points_airflow_read(GROUP) is None
+        if not caches:  # 1.10 and 2.0-2.6 keep none: we read them ourselves, every time
+            assert not AIRFLOW_V_3_0_PLUS
+            return
+        caches[0]()  # what Airflow does when it loads plugins
+        read = entry_points.entry_points_airflow_read(GROUP)
+        assert read == scan_entry_points()
+        assert ("MyOperator", "my_lineage:extract") in read
+    finally:
+        sys.path.remove(str(tmp_path))
+        for grouped in caches:
+            grouped.cache_clear()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 from alvin_integration.model import ALVIN_FACET_SCHEMA_URL, Dataset, Facet
+from alvin_integration.producers.airflow.adapters.entry_points import entry_points_airflow_read
 from alvin_integration.producers.airflow.lineage.declared import entity_to_dataset
 
 GROUP = "alvin_integration.extractors"
@@ -62,6 +63,12 @@ def _load(path: str) -> Extractor:
 
 
 def _entry_points() -> List[Tuple[str, str]]:
+    read = entry_points_airflow_read(GROUP)  # Airflow read them all in this process (its plugins)
+    return read if read is not None else scan_entry_points()
+
+
+def scan_entry_points() -> List[Tuple[str, str]]:
+    """(name, value) of the extractor entry points, read from the distributions that name them."""
     # Only the distributions whose entry_points.txt names our group are parsed: entry_points()
     # parses every installed distribution's (Airflow brings about 200), some 10 ms per process.
     from importlib.metadata import distributions
