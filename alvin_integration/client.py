@@ -178,19 +178,18 @@ def connection_pools(url: str, verify: bool | str, size: int) -> urllib3.PoolMan
     """
     options: Dict[str, Any] = dict(_tls_options(verify), num_pools=2, maxsize=size)
     proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
-    manager: urllib3.PoolManager
-    if proxy and proxy.lower().startswith("socks"):
+    if proxy and proxy.lower().startswith("socks"):  # its own pools: requests are cut by read timeouts
         from urllib3.contrib.socks import SOCKSProxyManager  # needs PySocks, as requests does
 
-        manager = SOCKSProxyManager(proxy, **options)
-    elif proxy:
+        return SOCKSProxyManager(proxy, **options)  # type: ignore[no-any-return]
+    manager: urllib3.PoolManager
+    if proxy:
         username, password = requests.utils.get_auth_from_url(proxy)
         auth = urllib3.util.make_headers(proxy_basic_auth=f"{username}:{password}") if username else None
         manager = urllib3.ProxyManager(proxy, proxy_headers=auth, **options)
     else:
         manager = urllib3.PoolManager(**options)
-    if not proxy or not proxy.lower().startswith("socks"):
-        manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)  # type: ignore[assignment]
+    manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)  # type: ignore[assignment]
     return manager
 
 
@@ -395,18 +394,20 @@ class AlvinClient:
                     raise
                 continue
             break
-        answer = b""
+        read_to_its_end = False
         try:
             answer = response.read(MAX_ANSWER_BYTES, decode_content=True) or b""
+            read_to_its_end = len(answer) < MAX_ANSWER_BYTES
             headers = response.headers
             detail = _short(answer.decode("utf-8", "replace"))
             retry_after = parse_retry_after(headers.get("Retry-After"))
             return response.status, detail, retry_after, headers.get("Location", "")
         finally:
-            if len(answer) < MAX_ANSWER_BYTES:  # read to its end: the connection is kept alive
+            if read_to_its_end:  # the connection is kept alive for the next event
                 response.release_conn()
-            else:  # an unread rest: the connection is closed, not drained
+            else:  # an unread rest, or a read that failed (cut at the deadline): closed, not drained
                 response.close()
+                response.release_conn()  # its slot goes back to the pool, which connects anew
 
     def get(self, path: str, timeout: float) -> requests.Response:
         """A plain GET on the API (for ``doctor``)."""

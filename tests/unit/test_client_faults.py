@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import subprocess
 import sys
@@ -204,3 +205,33 @@ def test_a_redirect_is_reported_as_one_with_where_to(fault_server: FaultServer, 
     delivery = client_for(fault_server.url, spool_dir, Sleeps()).send(RECORD)
     assert delivery.outcome == Outcome.REFUSED and delivery.status == 301
     assert "redirected to https://api.example/v2/lineage" in delivery.detail
+
+
+def test_events_go_through_the_proxy_the_environment_names(
+    fault_server: FaultServer, spool_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fault server stands in for the proxy: an HTTP proxy gets the absolute URL in the request.
+    proxy = fault_server.url.replace("http://", "http://proxyuser:proxy-pass-123@")
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    api = "http://alvin.invalid:8080"
+    delivery = client_for(api, spool_dir, Sleeps()).send(RECORD)
+    assert delivery.outcome == Outcome.DELIVERED
+    request = fault_server.requests[0]
+    assert request["path"] == f"{api}{RECORD.path}"
+    headers = request["headers"]
+    assert isinstance(headers, dict)
+    expected = base64.b64encode(b"proxyuser:proxy-pass-123").decode()
+    assert headers["proxy-authorization"] == f"Basic {expected}"
+    assert headers["x-api-key"] == API_KEY
+
+
+def test_no_proxy_sends_events_straight_to_the_api(
+    fault_server: FaultServer, spool_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", refused_url())  # a proxy that would refuse every request
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    delivery = client_for(fault_server.url, spool_dir, Sleeps()).send(RECORD)
+    assert delivery.outcome == Outcome.DELIVERED
+    assert fault_server.requests[0]["path"] == RECORD.path
