@@ -334,7 +334,12 @@ class AlvinClient:
             wait = self.policy.backoff(attempt - 1)
             if delivery.retry_after is not None:
                 wait = min(delivery.retry_after, self.policy.max_retry_after)
-            if time.monotonic() + wait >= deadline or self._sleep(wait) is True:  # True: stopped
+            # True: stopped. A deadline passed during the wait keeps this attempt's cause as the detail.
+            if (
+                time.monotonic() + wait >= deadline
+                or self._sleep(wait) is True
+                or time.monotonic() >= deadline
+            ):
                 return Delivery(Outcome.RETRY_LATER, delivery.status, delivery.detail, wait, attempt)
 
     def _attempt(self, record: Record, data: bytes, deadline: float) -> Delivery:
