@@ -8,6 +8,10 @@ nothing there relies on ``atexit``. A process that goes on after a try (``airflo
 does not wait at the try's end: its sender delivers meanwhile, and ``flush_at_exit`` has it wait
 the same bounded way once, when it exits normally. After ``os.fork`` the child gets a fresh thread,
 lock, session and segment, and never resends what the parent was sending.
+
+Two audit events (``sys.addaudithook``) let a deployment see what we do in its processes:
+``alvin_integration.emit`` (the event, once spooled) and ``alvin_integration.wait`` (the timeout and
+the budget, when a ``flush`` is about to wait for the API; nothing else of ours ever waits for it).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import atexit
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -66,6 +71,8 @@ SLOW_API_SECONDS = 0.5
 # not to wait for the API for this long (a hung API never fails an attempt within a task's life).
 UNANSWERED_DOWN_SECONDS = 30.0
 PROBE_WAIT_SECONDS = 1.0  # after an outage, how long a process waits while another one probes
+AUDIT_EMIT = "alvin_integration.emit"  # (event): spooled
+AUDIT_WAIT = "alvin_integration.wait"  # (timeout, budget): a flush starts waiting for the API
 
 
 class Emitter:
@@ -151,6 +158,7 @@ class Emitter:
         self._last_emit = time.monotonic()
         self._ensure_sender()
         self._wake.set()
+        sys.audit(AUDIT_EMIT, event)
         return record.id
 
     def flush(self, timeout: float) -> bool:
@@ -168,6 +176,7 @@ class Emitter:
         self._wake.set()
         started, budget = time.monotonic(), self._flush_budget()
         deadline = started + timeout
+        sys.audit(AUDIT_WAIT, timeout, budget)
         try:
             with self._progress:
                 while self.spool.own_pending():

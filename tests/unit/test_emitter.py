@@ -115,6 +115,24 @@ def test_flush_on_a_hung_api_returns_at_its_timeout(
     assert emitter.spool.status().pending_events == 1  # kept for a later process
 
 
+def test_what_we_spool_and_every_wait_for_the_api_raise_audit_events(
+    fault_server: FaultServer, spool_dir: str, emitters: list
+) -> None:  # type: ignore[type-arg]
+    """A deployment (and tests/e2e) can see, with sys.addaudithook, which process waits for the API."""
+    fault_server.default = "hang"
+    emitter = make_emitter(fault_server.url, spool_dir, ALVIN_HTTP_TIMEOUT="60")
+    emitters.append(emitter)
+    event = task_event(1)
+    with NetworkWatch(threading.get_ident()) as watch:
+        emitter.emit(event)
+        assert emitter.flush(0.5) is False  # waits its budget for the hung API, which marks it down
+        assert emitter.flush(0.5) is False  # known down on this machine: no wait
+    assert [name for name, _args in watch.ours] == ["alvin_integration.emit", "alvin_integration.wait"]
+    assert watch.ours[0][1] == (event,)
+    timeout, budget = watch.ours[1][1]
+    assert timeout == 0.5 and budget == emitter_module.FLUSH_FLOOR_SECONDS  # no latency known yet
+
+
 def test_flush_does_not_wait_while_the_circuit_is_open(spool_dir: str, emitters: list) -> None:  # type: ignore[type-arg]
     settings = settings_for(refused_url(), spool_dir)
     emitter = Emitter(settings, client=AlvinClient(settings, FAST), breaker=CircuitBreaker(base=120, cap=120))
