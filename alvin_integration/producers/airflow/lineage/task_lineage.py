@@ -8,16 +8,17 @@ the ``extractionError`` facet and the event is sent with what was found.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from alvin_integration.model import Dataset, ExternalQueryRunFacet, ExtractionErrorRunFacet, Facet
 from alvin_integration.producers.airflow.attrs import read_attr
-from alvin_integration.producers.airflow.lineage.connections import sql_source
 from alvin_integration.producers.airflow.lineage.declared import declared_datasets
 from alvin_integration.producers.airflow.lineage.extractors import run_extractors
 from alvin_integration.producers.airflow.lineage.hook_lineage import SqlJob, hook_lineage, mark_start
-from alvin_integration.producers.airflow.lineage.sql import SqlSource, parse_sql_within
 from alvin_integration.producers.airflow.read import TaskTry
+
+if TYPE_CHECKING:  # the SQL modules are imported by the first SQL of a process: most tasks run none
+    from alvin_integration.producers.airflow.lineage.sql import SqlSource
 
 # How long a try's end waits for its SQL to be parsed (the parse runs on a worker thread, beside the
 # task, from its START): after the whole execute, what a parse of up to 1 MB of SQL may still need.
@@ -41,12 +42,15 @@ class FoundLineage:
 def _connection_source(conn_id: str) -> Optional[SqlSource]:
     if conn_id not in _sources:
         from alvin_integration.producers.airflow.adapters import get_connection
+        from alvin_integration.producers.airflow.lineage.connections import sql_source
 
         _sources[conn_id] = sql_source(get_connection(conn_id))
     return _sources[conn_id]
 
 
 def _source_of(conn_id: str, task: Any) -> Optional[SqlSource]:
+    from alvin_integration.producers.airflow.lineage.sql import SqlSource
+
     if type(task).__name__.startswith("BigQuery"):  # always "bigquery"; the project qualifies tables
         project = read_attr(task, "project_id")
         if not isinstance(project, str):
@@ -66,6 +70,8 @@ def _add(found: List[Dataset], more: List[Dataset]) -> None:
 
 def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error], wait: float) -> int:
     """Add the tables of the task's SQL; the number of statements looked at."""
+    from alvin_integration.producers.airflow.lineage.sql import parse_sql_within
+
     try:
         source = _source_of(task_try.conn_id, task_try.task) if task_try.conn_id else None
     except Exception as exc:  # the connection is unknown here, or its secrets backend failed
@@ -97,6 +103,8 @@ def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error], wa
 
 def _hook_sql(job: SqlJob, found: FoundLineage, errors: List[Error]) -> Optional[str]:
     """Add the tables of one statement a hook ran; the query source (``snowflake``...) if known."""
+    from alvin_integration.producers.airflow.lineage.sql import parse_sql_within
+
     source = _connection_source(job.conn_id) if job.conn_id else None
     if source is None:
         return None
