@@ -7,7 +7,11 @@ state (in reverse order every other round), runs two forms:
 
 - ``dags test``: a 20-task chain in one process (``airflow dags test``);
 - ``task processes``: a 5-task chain as a process per try, as every executor runs it
-  (``airflow dags trigger``, then ``airflow tasks run --local -A`` of each task in turn).
+  (``airflow dags trigger``, then ``airflow tasks run --local -A`` of each task in turn). The
+  variants take turns at each task, not at each chain: task 0 of (a), task 0 of (b), task 1 of (b),
+  task 1 of (a)..., and each process is timed alone. So every task process of (b) has a partner of
+  (a) run seconds apart, and the cost per task process is the median of those pairs' differences,
+  which the machine's drift over a round disturbs far less than the chains' totals.
 
 Each run is timed twice: wall-clock seconds, and the CPU seconds (user + system) of the Airflow
 processes it ran, which a loaded machine disturbs far less than the wall clock.
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import shutil
 import statistics
@@ -136,6 +141,7 @@ def home_for(path: str, variant: str, url: str) -> Dict[str, str]:
 
 Timing = Tuple[float, float]  # wall-clock seconds, CPU seconds
 Results = Dict[str, Dict[str, Dict[str, List[Timing]]]]  # state -> form -> variant -> runs
+Processes = Dict[str, Dict[str, List[Timing]]]  # state -> variant -> task processes, paired by index
 
 
 def _children_cpu() -> float:
@@ -159,18 +165,35 @@ def dags_test(env: Dict[str, str]) -> Timing:
     return timed(env, ["dags", "test", "chain_20", "2026-11-01"])
 
 
-def task_processes(env: Dict[str, str]) -> Timing:
-    """5 tasks, a process each, as an executor runs them."""
+def task_processes(envs: Dict[str, Dict[str, str]], order: List[str]) -> Dict[str, List[Timing]]:
+    """5 tasks, a process each, as an executor runs them; the variants take turns at each task.
+
+    Returns each variant's timings: the trigger's first, then one per task process.
+    """
     run_id = f"bench__{time.time_ns()}"
-    trigger = ["dags", "trigger", "chain_5", "--run-id", run_id]
-    tries = [["tasks", "run", "chain_5", f"t{i:02d}", run_id, "--local", "-A"] for i in range(5)]
-    return timed(env, trigger, *tries)
+    timings: Dict[str, List[Timing]] = {name: [] for name in order}
+    for name in order:
+        timings[name].append(timed(envs[name], ["dags", "trigger", "chain_5", "--run-id", run_id]))
+    for index in range(5):
+        turn = order if index % 2 == 0 else order[::-1]
+        for name in turn:
+            command = ["tasks", "run", "chain_5", f"t{index:02d}", run_id, "--local", "-A"]
+            timings[name].append(timed(envs[name], command))
+    return timings
 
 
-FORMS = {
-    "dags test (20 tasks, one process)": (dags_test, 20),
-    "task processes (5 tasks)": (task_processes, 5),
-}
+DAGS_TEST = "dags test (20 tasks, one process)"
+TASK_PROCESSES = "task processes (5 tasks)"
+SIZES = {DAGS_TEST: 20, TASK_PROCESSES: 5}
+BASE = "a: nothing"
+BOOTSTRAP_DRAWS = 2000
+
+
+def record(results: Results, state: str, form: str, name: str, timing: Timing) -> None:
+    """Keep one run's timing and print it."""
+    results.setdefault(state, {}).setdefault(form, {}).setdefault(name, []).append(timing)
+    wall, cpu = timing
+    print(f"  {state:<11} {form:<35} {name:<24} {wall:7.1f} s {cpu:7.1f} s CPU", flush=True)
 
 
 def main() -> int:
@@ -186,6 +209,7 @@ def main() -> int:
     chosen = [name for name in VARIANTS if name[0] in args.variants.split(",")]
     paths = {name: venv(name, VARIANTS[name], args.venvs) for name in chosen}
     results: Results = {}
+    processes: Processes = {}
     for state in args.states.split(","):
         proc, url = api(STATES[state])
         try:
@@ -194,20 +218,19 @@ def main() -> int:
                 # alternating, and in reverse order every other round (a b, b a, a b...): drift on
                 # the machine, and whatever one run leaves to the next, hit every variant alike
                 order = chosen if round_ % 2 == 0 else chosen[::-1]
-                for form, (run, _size) in FORMS.items():
-                    for name in order:
-                        wall, cpu = run(homes[name])
-                        runs = results.setdefault(state, {}).setdefault(form, {}).setdefault(name, [])
-                        runs.append((wall, cpu))
-                        print(
-                            f"  {state:<11} {form:<35} {name:<24} {wall:7.1f} s {cpu:7.1f} s CPU", flush=True
-                        )
+                for name in order:
+                    record(results, state, DAGS_TEST, name, dags_test(homes[name]))
+                for name, timings in task_processes(homes, order).items():
+                    chain = (sum(t[0] for t in timings), sum(t[1] for t in timings))
+                    record(results, state, TASK_PROCESSES, name, chain)
+                    processes.setdefault(state, {}).setdefault(name, []).extend(timings[1:])
             for env in homes.values():
                 shutil.rmtree(env["AIRFLOW_HOME"], ignore_errors=True)
         finally:
             if proc is not None:
                 proc.kill()
     print_table(results)
+    print_pairs(processes)
     seconds = {
         s: {f: {n: [r[0] for r in rs] for n, rs in v.items()} for f, v in fs.items()}
         for s, fs in results.items()
@@ -224,6 +247,13 @@ def main() -> int:
                 "rounds": args.rounds,
                 "seconds": seconds,
                 "cpu_seconds": cpu,
+                "task_processes": {
+                    state: {
+                        name: {"seconds": [t[0] for t in ts], "cpu_seconds": [t[1] for t in ts]}
+                        for name, ts in variants.items()
+                    }
+                    for state, variants in processes.items()
+                },
             },
             handle,
             indent=1,
@@ -240,14 +270,43 @@ def print_table(results: Results) -> None:
     )
     for state, forms in results.items():
         for form, variants in forms.items():
-            size = FORMS[form][1]
-            base = [statistics.median(r[i] for r in variants["a: nothing"]) for i in (0, 1)]
+            size = SIZES[form]
+            base = [statistics.median(r[i] for r in variants[BASE]) for i in (0, 1)]
             for name, runs in variants.items():
                 cells = []
                 for i in (0, 1):
                     median = statistics.median(r[i] for r in runs)
                     cells.append(f"{median:7.1f} {median / base[i]:6.2f} {(median - base[i]) / size:+8.3f}s")
                 print(f"{state:<11} {form:<35} {name:<24} {' '.join(cells)}")
+
+
+def paired_cost(timings: List[float], base: List[float]) -> Tuple[float, float, float]:
+    """The median of the pairs' differences, in ms, and a bootstrap 95% interval of that median."""
+    differences = [1000 * (t - b) for t, b in zip(timings, base)]
+    draw = random.Random(0)  # the same interval for the same figures
+    medians = sorted(
+        statistics.median(draw.choices(differences, k=len(differences))) for _ in range(BOOTSTRAP_DRAWS)
+    )
+    return statistics.median(differences), medians[BOOTSTRAP_DRAWS // 40], medians[-BOOTSTRAP_DRAWS // 40 - 1]
+
+
+def print_pairs(processes: Processes) -> None:
+    """Per task process: the median difference to (a)'s partner process, with its 95% interval."""
+    print(
+        f"\n{'API state':<11} {'task process, paired with (a)':<30} {'pairs':>5} {'wall ms (95% CI)':>24}",
+        end="",
+    )
+    print(f" {'CPU ms (95% CI)':>24}")
+    for state, variants in processes.items():
+        base = variants.get(BASE)
+        for name, timings in variants.items():
+            if base is None or name == BASE:
+                continue
+            cells = []
+            for i in (0, 1):
+                median, low, high = paired_cost([t[i] for t in timings], [b[i] for b in base])
+                cells.append(f"{median:+8.1f} ({low:+7.1f}, {high:+7.1f})")
+            print(f"{state:<11} {name:<30} {min(len(timings), len(base)):>5} {cells[0]:>24} {cells[1]:>24}")
 
 
 if __name__ == "__main__":
