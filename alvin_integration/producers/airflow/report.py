@@ -6,6 +6,7 @@ from typing import Any, List, Optional
 
 from alvin_integration.emitter import Emitter, flush, flush_at_exit, get_emitter
 from alvin_integration.model import COMPLETE, FAIL, START, Dataset
+from alvin_integration.once import MachineOnce
 from alvin_integration.producers.airflow import version_compat
 from alvin_integration.producers.airflow.adapters.tries import ends_its_process
 from alvin_integration.producers.airflow.composer import composer_facts
@@ -71,6 +72,23 @@ def report_dag_run(event_type: str, dag_run: Any, msg: Optional[str] = None) -> 
     if emitter is None:
         return
     emitter.emit(dag_run_event(event_type, dag_run, host_of(emitter), msg))
+
+
+def report_dag_run_once(event_type: str, dag_run: Any, msg: Optional[str] = None) -> bool:
+    """Spool a DAG run's START unless a process of this machine did (its end, as it comes); True if
+    spooled. Where the transition is seen by many processes (1.10's DAG processors, each of them
+    sees a running run as running, every scheduler loop)."""
+    emitter = get_emitter()
+    if emitter is None:
+        return False
+    once = MachineOnce(emitter.settings.spool_dir)
+    start = f"dagrun|{dag_run.dag_id}|{dag_run.run_id}|{START}"
+    if event_type == START and not once.first(start):
+        return False
+    emitter.emit(dag_run_event(event_type, dag_run, host_of(emitter), msg))
+    if event_type != START:
+        once.forget(start)
+    return True
 
 
 __all__ = ["COMPLETE", "FAIL", "START", "report_dag_run", "report_task"]

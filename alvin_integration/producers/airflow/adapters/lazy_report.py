@@ -26,6 +26,13 @@ def report_dag_run(*args: Any, **kwargs: Any) -> None:
     report(*args, **kwargs)
 
 
+def report_dag_run_once(*args: Any, **kwargs: Any) -> bool:
+    """``report.report_dag_run_once``, imported on first use."""
+    from alvin_integration.producers.airflow.report import report_dag_run_once as report
+
+    return report(*args, **kwargs)
+
+
 def report_definition(dag: Any) -> None:
     """``dag_definitions.report_definition``, imported on first use."""
     from alvin_integration.producers.airflow.dag_definitions import report_definition as report

@@ -6,7 +6,8 @@
 - skipped: after ``TaskInstance.set_duration`` once the state is ``skipped``.
 - COMPLETE: the ``[lineage] backend`` (Airflow calls it after a successful ``execute``, with the
   resolved inlets and outlets).
-- DAG runs: after ``DagRun.update_state`` (the scheduler's state transition).
+- DAG runs: after ``DagRun.update_state`` (the scheduler's state transition); a START once for the
+  machine (``once.py``), as 1.10 calls it in a new process for each DAG file, every loop.
 
 Each wrapper calls the original unchanged and reports after it, guarded; installed once, at
 plugin load, which these versions do before the task executes and when the scheduler reads DAGs.
@@ -25,7 +26,7 @@ from alvin_integration.producers.airflow.adapters.lazy_report import (
     FAIL,
     START,
     datasets,
-    report_dag_run,
+    report_dag_run_once,
     report_definition,
     report_task,
 )
@@ -87,12 +88,15 @@ def _after_set_duration(result: Any, ti: Any, *args: Any, **kwargs: Any) -> None
 
 
 def _after_update_state(result: Any, dag_run: Any, *args: Any, **kwargs: Any) -> None:
+    # 1.10 runs this in a new DAG-processor process for each DAG file, every scheduler loop: the
+    # START of a running run is reported once for the machine, not once per process.
     state = state_name(dag_run.state)
     event = {"running": START, "success": COMPLETE, "failed": FAIL}.get(state or "")
-    if event and _once.first(f"dagrun|{dag_run.dag_id}|{dag_run.run_id}|{event}"):
-        report_dag_run(event, dag_run, None if event != FAIL else "DAG run failed")
-        if event == START:  # and the DAG's definition, if its structure changed
-            report_definition(getattr(dag_run, "dag", None))
+    if not event or not _once.first(f"dagrun|{dag_run.dag_id}|{dag_run.run_id}|{event}"):
+        return
+    reported = report_dag_run_once(event, dag_run, None if event != FAIL else "DAG run failed")
+    if reported and event == START:  # and the DAG's definition, if its structure changed
+        report_definition(getattr(dag_run, "dag", None))
 
 
 def install_wrappers() -> None:
