@@ -19,6 +19,12 @@ import pytest
 from alvin_integration.producers.airflow import version_compat
 from alvin_integration.spool import Spool
 from tests.support.airflow_home import EXPECTED_STATES, GOLDEN, ROW, task_lines
+from tests.support.api_waits import (
+    assert_each_dag_run_started_once,
+    assert_only_tries_wait,
+    audit_records,
+    watched,
+)
 from tests.support.celery_deployment import (
     COMPOSE,
     TEST_DAGS,
@@ -30,8 +36,8 @@ from tests.support.celery_deployment import (
     wait_for_manual_run,
 )
 from tests.support.compose import compose
-from tests.support.deployment import start, stop, trigger_and_collect
-from tests.support.fault_server import refused_url
+from tests.support.deployment import start, stop, trigger_and_collect, triggerer
+from tests.support.fault_server import FaultServer, refused_url
 from tests.support.processes import MockBackendProcess, alvin_env, run_cli
 from tests.support.services import postgres_database, query
 from tests.support.skips import kills_celery_processes, runs_celery
@@ -104,6 +110,27 @@ def test_a_celery_deployment_on_postgres_reports_as_the_golden_file_says(
     dag_events = [e["event"]["eventType"] for e in of_run if e["event"]["job"]["name"] == "alvin_example"]
     assert dag_events == ["START", "FAIL"]
     assert task_lines(of_run) == golden
+
+
+def test_with_the_api_hung_only_task_processes_wait_for_it(tmp_path: Path, database: str, queue: str) -> None:
+    """The scheduler (1.10: its DAG processors), the worker and the triggerer never wait for an API
+    that accepts and never answers; a try's end waits its bounded budget, until the machine knows."""
+    hung = FaultServer(default="hang")
+    audit = tmp_path / "audit.jsonl"
+    env = migrated(
+        tmp_path, database, init=False, queue=queue, backend_url=hung.url, ALVIN_HTTP_TIMEOUT="600"
+    )
+    env = watched(env, audit, hung.port)
+    procs = [start(env, args, tmp_path / f"{args[0]}.log") for args in components(env) + triggerer()]
+    try:
+        trigger(env, "alvin_example")
+        wait_for_manual_run(database, "alvin_example", procs, tmp_path)
+    finally:
+        stop(procs)
+        hung.close()
+    records = audit_records(audit)
+    assert_only_tries_wait(records, [p.pid for p in procs])
+    assert_each_dag_run_started_once(records)
 
 
 @kills_celery_processes

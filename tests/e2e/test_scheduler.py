@@ -7,16 +7,28 @@ its own process, as in production. The legacy rows already run that way (a backf
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from tests.e2e.test_dag_definitions import sync_metadata
 from tests.support.airflow_home import GOLDEN, fresh_home, row_env, run_airflow, task_lines
-from tests.support.deployment import WAIT_SECONDS, beside_scheduler, start, stop, trigger_and_collect
+from tests.support.api_waits import (
+    assert_each_dag_run_started_once,
+    assert_only_tries_wait,
+    audit_records,
+    watched,
+)
+from tests.support.deployment import (
+    WAIT_SECONDS,
+    beside_scheduler,
+    start,
+    stop,
+    trigger_and_collect,
+    triggerer,
+)
 from tests.support.fault_server import FaultServer, refused_url
-from tests.support.processes import REPO, MockBackendProcess
+from tests.support.processes import MockBackendProcess
 from tests.support.skips import not_composer_row, runs_dags_test
 
 pytestmark = [runs_dags_test, not_composer_row]
@@ -26,20 +38,29 @@ def free_port() -> int:
     return int(refused_url().rsplit(":", 1)[1])
 
 
-def test_a_scheduled_deployment_reports_dag_runs_and_every_try(migrated_home: str, tmp_path: Path) -> None:
-    backend = MockBackendProcess(str(tmp_path / "alvin.db"))
+def scheduler_deployment(
+    migrated_home: str, tmp_path: Path, url: str, **extra: str
+) -> Tuple[Dict[str, str], List[List[str]]]:
+    """A home of its own reporting to ``url``, and the scheduler with what it needs beside it."""
     home = fresh_home(migrated_home, tmp_path / "home")
     port = free_port()
     env = row_env(
         home,
-        backend.url,
-        AIRFLOW__CORE__PARALLELISM="4",
+        url,
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="true",
         AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="1",
         AIRFLOW__API__PORT=str(port),
         AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
+        **extra,
     )
-    components = [["scheduler"], *beside_scheduler(str(port))]
+    return env, [["scheduler"], *beside_scheduler(str(port))]
+
+
+def test_a_scheduled_deployment_reports_dag_runs_and_every_try(migrated_home: str, tmp_path: Path) -> None:
+    backend = MockBackendProcess(str(tmp_path / "alvin.db"))
+    env, components = scheduler_deployment(
+        migrated_home, tmp_path, backend.url, AIRFLOW__CORE__PARALLELISM="4"
+    )
     try:
         golden = json.loads(GOLDEN.read_text())
         of_run = trigger_and_collect(env, components, backend, tmp_path, task_events=len(golden))
@@ -56,65 +77,33 @@ def test_a_scheduled_deployment_reports_dag_runs_and_every_try(migrated_home: st
         backend.stop()
 
 
-AUDIT_WATCH = os.path.join(REPO, "tests", "support", "audit_watch")
-
-
-def audit_records(path: Path) -> List[Dict[str, Any]]:
-    """What tests/support/audit_watch recorded in every process so far."""
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
-
-
 def test_with_the_api_hung_no_scheduler_dag_processor_or_triggerer_waits_for_it(
     migrated_home: str, tmp_path: Path
 ) -> None:
     """Every wait for the API, and every connection to it off our threads, happens in a try's process."""
     hung = FaultServer(default="hang")  # accepts, reads, never answers
     audit = tmp_path / "audit.jsonl"
-    home = fresh_home(migrated_home, tmp_path / "home")
-    port = free_port()
-    env = row_env(
-        home,
-        hung.url,
-        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="true",
-        AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="1",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
-        ALVIN_HTTP_TIMEOUT="600",  # no attempt fails: only our own rules keep anyone from waiting
-    )
-    env.update(PYTHONPATH=AUDIT_WATCH, ALVIN_TEST_AUDIT_LOG=str(audit), ALVIN_TEST_AUDIT_PORT=str(hung.port))
-    components = [["scheduler"], ["triggerer"], *beside_scheduler(str(port))]
-    procs = [start(env, args, tmp_path / f"{args[0]}.log") for args in components]
+    # ALVIN_HTTP_TIMEOUT: no attempt fails, so only our own rules keep anyone from waiting
+    env, components = scheduler_deployment(migrated_home, tmp_path, hung.url, ALVIN_HTTP_TIMEOUT="600")
+    env = watched(env, audit, hung.port)
+    procs = [start(env, args, tmp_path / f"{args[0]}.log") for args in components + triggerer()]
     try:
         assert run_airflow(env, "dags", "trigger", "alvin_example").returncode == 0
         assert run_airflow(env, "dags", "unpause", "alvin_example").returncode == 0
         deadline = time.monotonic() + WAIT_SECONDS
-        ended = False
+        ended: List[Dict[str, Any]] = []
         while not ended and time.monotonic() < deadline:
             assert all(p.poll() is None for p in procs), f"an Airflow component died; see {tmp_path}"
             time.sleep(2)
-            records = audit_records(audit)
-            ended = any(
-                r["kind"] == "emit" and r["event"] == "dag_run" and r["type"] in ("COMPLETE", "FAIL")
-                for r in records
-            )
+            ended = [
+                r
+                for r in audit_records(audit)
+                if r["kind"] == "emit" and r["event"] == "dag_run" and r["type"] in ("COMPLETE", "FAIL")
+            ]
         assert ended, f"no DAG run ended with the API hung; see {tmp_path}"
     finally:
         stop(procs)
         hung.close()
     records = audit_records(audit)
-    tries = {r["pid"] for r in records if r["kind"] == "emit" and r["event"] == "task"}
-    dag_runs = {r["pid"] for r in records if r["kind"] == "emit" and r["event"] == "dag_run"}
-    waited = {r["pid"] for r in records if r["kind"] == "wait"}
-    connects = [r for r in records if r["kind"] == "connect"]
-    # The scheduler reported the DAG runs, and no process that ran no try ever waited for the API:
-    # not the components we started, nor what they forked (DAG processors, executors' workers).
-    assert dag_runs - tries, "the scheduler reported no DAG run"
-    assert waited <= tries, [r for r in records if r["kind"] == "wait" and r["pid"] not in tries]
-    assert not waited & {p.pid for p in procs}
-    # Only our own threads talk to the API (so nothing of the host blocks on it), and they did.
-    assert [r for r in connects if not r["thread"].startswith("alvin-")] == []
-    assert connects, "the watch saw no connection to the API at all"
-    # The first try to meet the outage waited its bounded budget; the tries after it did not wait.
-    assert waited and len(waited) < len(tries), (sorted(waited), sorted(tries))
+    assert_only_tries_wait(records, [p.pid for p in procs])
+    assert_each_dag_run_started_once(records)

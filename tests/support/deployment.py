@@ -23,6 +23,11 @@ def beside_scheduler(api_port: str) -> List[List[str]]:
     return [["api-server", "--port", api_port], ["dag-processor"]]
 
 
+def triggerer() -> List[List[str]]:
+    """The triggerer, where Airflow has one (2.2+)."""
+    return [["triggerer"]] if version_compat.AIRFLOW_VERSION.release[:2] >= (2, 2) else []
+
+
 def start(env: Dict[str, str], args: Sequence[str], log: Path) -> subprocess.Popen[bytes]:
     """Start one Airflow component in its own process group, logging to ``log``."""
     handle = open(log, "wb")  # noqa: SIM115 - the process owns it

@@ -101,12 +101,17 @@ def test_a_process_that_goes_on_sends_in_bursts_and_a_flush_sends_at_once(
     assert {s["idempotency_key"] for s in mock_backend.store.events()} >= set(ids)
 
 
-def test_flush_on_a_hung_api_returns_at_its_timeout(
-    fault_server: FaultServer, spool_dir: str, emitters: list
-) -> None:  # type: ignore[type-arg]
+@pytest.fixture
+def hung_emitter(fault_server: FaultServer, spool_dir: str, emitters: list) -> Emitter:  # type: ignore[type-arg]
+    """An emitter whose API accepts and never answers (a request of it times out after 60 s)."""
     fault_server.default = "hang"
     emitter = make_emitter(fault_server.url, spool_dir, ALVIN_HTTP_TIMEOUT="60")
     emitters.append(emitter)
+    return emitter
+
+
+def test_flush_on_a_hung_api_returns_at_its_timeout(hung_emitter: Emitter) -> None:
+    emitter = hung_emitter
     emitter.emit(task_event(1))
     started = time.monotonic()
     assert emitter.flush(0.5) is False
@@ -115,13 +120,9 @@ def test_flush_on_a_hung_api_returns_at_its_timeout(
     assert emitter.spool.status().pending_events == 1  # kept for a later process
 
 
-def test_what_we_spool_and_every_wait_for_the_api_raise_audit_events(
-    fault_server: FaultServer, spool_dir: str, emitters: list
-) -> None:  # type: ignore[type-arg]
+def test_what_we_spool_and_every_wait_for_the_api_raise_audit_events(hung_emitter: Emitter) -> None:
     """A deployment (and tests/e2e) can see, with sys.addaudithook, which process waits for the API."""
-    fault_server.default = "hang"
-    emitter = make_emitter(fault_server.url, spool_dir, ALVIN_HTTP_TIMEOUT="60")
-    emitters.append(emitter)
+    emitter = hung_emitter
     event = task_event(1)
     with NetworkWatch(threading.get_ident()) as watch:
         emitter.emit(event)

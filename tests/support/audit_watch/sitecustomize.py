@@ -30,7 +30,8 @@ def _write(kind: str, **fields: Any) -> None:
 def _emitted(event: Any) -> None:
     details = getattr(event.run.facets.get("alvin"), "details", {}) if hasattr(event, "run") else {}
     kind = "metadata" if not hasattr(event, "run") else "task" if "task_id" in details else "dag_run"
-    _write("emit", event=kind, type=getattr(event, "event_type", None))
+    job = getattr(getattr(event, "job", None), "name", None)
+    _write("emit", event=kind, type=getattr(event, "event_type", None), job=job, run=details.get("run_id"))
 
 
 def _hook(event: str, args: Tuple[Any, ...]) -> None:
