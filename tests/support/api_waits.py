@@ -57,3 +57,11 @@ def assert_each_dag_run_started_once(records: List[Dict[str, Any]]) -> None:
     )
     assert starts, "no DAG run START was spooled"
     assert {run: n for run, n in starts.items() if n > 1} == {}
+
+
+def assert_a_hung_api_held_up_no_host_process(log: Path, components: Iterable[int]) -> None:
+    """What the watch recorded in a deployment whose API hung: ``assert_only_tries_wait`` and
+    ``assert_each_dag_run_started_once``."""
+    records = audit_records(log)
+    assert_only_tries_wait(records, components)
+    assert_each_dag_run_started_once(records)
