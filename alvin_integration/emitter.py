@@ -10,8 +10,9 @@ the same bounded way once, when it exits normally. After ``os.fork`` the child g
 lock, session and segment, and never resends what the parent was sending.
 
 Two audit events (``sys.addaudithook``) let a deployment see what we do in its processes:
-``alvin_integration.emit`` (the event, once spooled) and ``alvin_integration.wait`` (the timeout and
-the budget, when a ``flush`` is about to wait for the API; nothing else of ours ever waits for it).
+``alvin_integration.emit`` (the event's id and its payload as spooled: redacted, never the model
+object, so a hook that logs what it sees logs no secret) and ``alvin_integration.wait`` (the timeout
+and the budget, when a ``flush`` is about to wait for the API; nothing else of ours waits for it).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ SLOW_API_SECONDS = 0.5
 # not to wait for the API for this long (a hung API never fails an attempt within a task's life).
 UNANSWERED_DOWN_SECONDS = 30.0
 PROBE_WAIT_SECONDS = 1.0  # after an outage, how long a process waits while another one probes
-AUDIT_EMIT = "alvin_integration.emit"  # (event): spooled
+AUDIT_EMIT = "alvin_integration.emit"  # (event id, redacted payload): spooled
 AUDIT_WAIT = "alvin_integration.wait"  # (timeout, budget): a flush starts waiting for the API
 
 
@@ -158,7 +159,7 @@ class Emitter:
         self._last_emit = time.monotonic()
         self._ensure_sender()
         self._wake.set()
-        sys.audit(AUDIT_EMIT, event)
+        sys.audit(AUDIT_EMIT, record.id, payload)
         return record.id
 
     def flush(self, timeout: float) -> bool:

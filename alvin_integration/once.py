@@ -71,8 +71,8 @@ class MachineOnce:
         except OSError:
             return
         try:
-            with open(stamp, "w"):
-                pass
+            os.close(os.open(stamp, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+            os.utime(stamp)
             with os.scandir(self.directory) as entries:
                 for entry in entries:
                     if entry.name != _LOOKED_OVER and now - entry.stat().st_mtime > MAX_AGE_SECONDS:

@@ -16,6 +16,7 @@ from alvin_integration.client import AlvinClient
 from alvin_integration.emitter import Emitter
 from alvin_integration.mock_backend.server import MockAlvinServer, make_server, start_in_thread
 from alvin_integration.model import COMPLETE, START
+from alvin_integration.redact import redact
 from tests.support.emitters import FAST, make_emitter
 from tests.support.events import API_KEY, settings_for, task_event
 from tests.support.fault_server import FaultServer, refused_url
@@ -129,7 +130,7 @@ def test_what_we_spool_and_every_wait_for_the_api_raise_audit_events(hung_emitte
         assert emitter.flush(0.5) is False  # waits its budget for the hung API, which marks it down
         assert emitter.flush(0.5) is False  # known down on this machine: no wait
     assert [name for name, _args in watch.ours] == ["alvin_integration.emit", "alvin_integration.wait"]
-    assert watch.ours[0][1] == (event,)
+    assert watch.ours[0][1] == (event.event_id, redact(event.to_dict()))  # as spooled, never the object
     timeout, budget = watch.ours[1][1]
     assert timeout == 0.5 and budget == emitter_module.FLUSH_FLOOR_SECONDS  # no latency known yet
 

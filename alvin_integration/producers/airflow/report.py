@@ -75,9 +75,12 @@ def report_dag_run(event_type: str, dag_run: Any, msg: Optional[str] = None) -> 
 
 
 def report_dag_run_once(event_type: str, dag_run: Any, msg: Optional[str] = None) -> bool:
-    """Spool a DAG run's START unless a process of this machine did (its end, as it comes); True if
-    spooled. Where the transition is seen by many processes (1.10's DAG processors, each of them
-    sees a running run as running, every scheduler loop)."""
+    """Spool a DAG-run event, a START only if no process of this machine spooled it; True if spooled.
+
+    For hosts where many processes see one transition (1.10's DAG processors: each of them sees a
+    running run as running, every scheduler loop). The run's end lets its START be spooled again
+    (a cleared run that runs anew); a START that could not be spooled is left for the next process.
+    """
     emitter = get_emitter()
     if emitter is None:
         return False
@@ -85,10 +88,15 @@ def report_dag_run_once(event_type: str, dag_run: Any, msg: Optional[str] = None
     start = f"dagrun|{dag_run.dag_id}|{dag_run.run_id}|{START}"
     if event_type == START and not once.first(start):
         return False
-    emitter.emit(dag_run_event(event_type, dag_run, host_of(emitter), msg))
+    try:
+        emitter.emit(dag_run_event(event_type, dag_run, host_of(emitter), msg))
+    except Exception:
+        if event_type == START:  # not spooled: the next process that sees the run running tries
+            once.forget(start)
+        raise
     if event_type != START:
         once.forget(start)
     return True
 
 
-__all__ = ["COMPLETE", "FAIL", "START", "report_dag_run", "report_task"]
+__all__ = ["COMPLETE", "FAIL", "START", "report_dag_run", "report_dag_run_once", "report_task"]
