@@ -8,7 +8,7 @@ import os
 import random
 import threading
 import time
-from typing import Dict, Optional
+from typing import Dict, Optional, Union
 
 
 class CircuitBreaker:
@@ -50,9 +50,12 @@ class SharedHealth:
     """The API's health as every process of this machine sees it: a small file in the spool.
 
     When one process sees the API fail, a finishing task in any other process does not wait for
-    it. The file is written atomically (a temporary file, then a rename); a file that is corrupt,
-    from the future, stale or that claims an outage beyond ``MAX_DOWN_SECONDS`` is ignored,
-    never trusted blindly. Nothing here raises: health is advice, never a reason to fail.
+    it. The file holds ``state`` (``up`` or ``down``, for people: readers derive it from the
+    times), ``failures`` (failed attempts the machine's processes saw since the last success),
+    ``down_until``, ``latency`` (of a recent delivery) and ``updated``. It is written atomically (a
+    temporary file, then a rename); a file that is corrupt, from the future, stale or that claims
+    an outage beyond ``MAX_DOWN_SECONDS`` is ignored, never trusted blindly. Nothing here raises:
+    health is advice, never a reason to fail.
     """
 
     FILE = "api-health.json"
@@ -69,7 +72,7 @@ class SharedHealth:
         self._probe_lock = threading.RLock()  # the sender and a flush of this process ask at once
 
     def read(self) -> Dict[str, float]:
-        """The state (``down_until``, ``latency``) if the file can be trusted, else nothing."""
+        """The state (``down_until``, ``latency``, ``failures``, ``updated``) if trusted, else nothing."""
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             try:
@@ -85,9 +88,10 @@ class SharedHealth:
             latency = float(state.get("latency", 0.0))
             if not (0.0 <= down_until - updated <= self.MAX_DOWN_SECONDS) and down_until != 0.0:
                 return {}
-            if not (0.0 <= latency <= 600.0):
+            failures = float(state.get("failures", 0.0))
+            if not (0.0 <= latency <= 600.0) or not (0.0 <= failures <= 1e9):
                 return {}
-            return {"down_until": down_until, "latency": latency, "updated": updated}
+            return {"down_until": down_until, "latency": latency, "failures": failures, "updated": updated}
         except Exception:  # missing, a link, not JSON, odd values: no advice
             return {}
 
@@ -148,7 +152,16 @@ class SharedHealth:
     def mark_down(self, seconds: float) -> None:
         """The API failed: tell every process not to wait for it for ``seconds``."""
         now = time.time()
-        self._write({"updated": now, "down_until": now + min(max(seconds, 1.0), self.MAX_DOWN_SECONDS)})
+        known = self.read()
+        self._write(
+            {
+                "state": "down",
+                "failures": known.get("failures", 0.0) + 1,
+                "down_until": now + min(max(seconds, 1.0), self.MAX_DOWN_SECONDS),
+                "latency": known.get("latency", 0.0),  # the API's last known speed, for after
+                "updated": now,
+            }
+        )
 
     def mark_up(self, latency: float) -> None:
         """A delivery succeeded in ``latency`` seconds (written when it changes what others know)."""
@@ -159,9 +172,27 @@ class SharedHealth:
         ):
             return
         self._latency_written = now
-        self._write({"updated": time.time(), "down_until": 0.0, "latency": latency})
+        self._write(
+            {"state": "up", "failures": 0, "down_until": 0.0, "latency": latency, "updated": time.time()}
+        )
 
-    def _write(self, state: Dict[str, float]) -> None:
+    def describe(self, now: Optional[float] = None) -> str:
+        """One line for people: the API's health as this machine's processes last saw it."""
+        now = time.time() if now is None else now
+        state = self.read()
+        head = "API health (shared by this machine's processes):"
+        if not state:
+            return f"{head} nothing known yet"
+        seen = f"written {max(0.0, now - state['updated']):.0f}s ago"
+        failures = f"{state['failures']:.0f} failed attempt(s)"
+        if state["down_until"] == 0.0:
+            return f"{head} up, a delivery took {state['latency']:.3f}s ({seen})"
+        if state["down_until"] > now:
+            left = state["down_until"] - now
+            return f"{head} down for {left:.0f}s more after {failures}; finishing tasks do not wait ({seen})"
+        return f"{head} recovering after {failures}: one process tries it again ({seen})"
+
+    def _write(self, state: Dict[str, Union[str, float]]) -> None:
         tmp = f"{self.path}.{os.getpid()}.tmp"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)

@@ -46,6 +46,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _spool(args: argparse.Namespace) -> int:
+    from alvin_integration.circuit import SharedHealth
     from alvin_integration.config import load_settings
     from alvin_integration.spool import Spool, describe_status
 
@@ -57,6 +58,7 @@ def _spool(args: argparse.Namespace) -> int:
     if args.action == "status":
         for line in describe_status(Spool(settings.spool_dir, settings.spool_max_bytes).status()):
             print(line)
+        print(SharedHealth(settings.spool_dir).describe())
         return 0
     return _flush_spool(settings, args.timeout)
 
@@ -79,6 +81,7 @@ def _flush_spool(settings: object, timeout: float, delivered_before: int = 0, de
     print(f"delivered {delivered} event(s), {dead} moved to dead letters")
     for line in describe_status(emitter.spool.status()):
         print(line)
+    print(emitter.health.describe())
     if not complete:
         print("the spool could not be emptied now (see alvin-integration doctor)", file=sys.stderr)
         return 1

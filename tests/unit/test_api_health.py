@@ -51,6 +51,8 @@ def test_the_health_file_round_trips_and_bad_files_are_ignored(tmp_path: Path) -
         json.dumps({"updated": now - 7200, "down_until": now + 10}).encode(),  # stale
         json.dumps({"updated": now, "down_until": now + 86400}).encode(),  # an outage beyond the cap
         json.dumps({"updated": now, "down_until": "soon"}).encode(),
+        json.dumps({"updated": now, "down_until": now + 10, "failures": -1}).encode(),
+        json.dumps({"updated": now, "down_until": 0.0, "latency": float("nan")}).encode(),
     ):
         Path(health.path).write_bytes(bad)
         assert health.read() == {} and health.down_for() == 0, bad
@@ -59,6 +61,22 @@ def test_the_health_file_round_trips_and_bad_files_are_ignored(tmp_path: Path) -
     target.write_text(json.dumps({"updated": now, "down_until": now + 60}))
     os.symlink(target, health.path)
     assert health.down_for() == 0  # a link is never followed
+
+
+def test_the_health_file_counts_the_machines_failures_and_says_so_in_a_line(tmp_path: Path) -> None:
+    health = SharedHealth(str(tmp_path))
+    assert health.describe().endswith("nothing known yet")
+    health.mark_up(0.04)
+    assert "up, a delivery took 0.040s" in health.describe()
+    for _ in range(3):  # three failed attempts, from whichever processes
+        health.mark_down(30)
+    written = json.loads(Path(health.path).read_text())
+    assert written["state"] == "down" and written["failures"] == 3 and written["latency"] == 0.04
+    assert "down for 30s more after 3 failed attempt(s)" in health.describe()
+    assert "recovering after 3 failed attempt(s)" in health.describe(now=time.time() + 60)
+    health.mark_up(0.05)
+    written = json.loads(Path(health.path).read_text())
+    assert written["state"] == "up" and written["failures"] == 0
 
 
 def test_the_first_failed_attempt_ends_a_waiting_flush(spool_dir: str) -> None:

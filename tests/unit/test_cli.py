@@ -73,10 +73,12 @@ def test_spool_status_and_flush(backend: MockBackendProcess, spool_dir: str) -> 
     assert status.returncode == 0 and "waiting events: 12" in status.stdout
     failed = run_cli(offline, "spool", "flush", "--timeout", "3")
     assert failed.returncode == 1 and "could not be emptied" in failed.stderr
+    assert "API health (shared by this machine's processes): down for" in failed.stdout
     online = alvin_env(backend.url, spool_dir)
     flushed = run_cli(online, "spool", "flush")
     assert flushed.returncode == 0, flushed.stderr
     assert "delivered 12 event(s)" in flushed.stdout and "waiting events: 0" in flushed.stdout
+    assert "API health (shared by this machine's processes): up, a delivery took" in flushed.stdout
     assert len(backend.keys()) == 12
 
 
