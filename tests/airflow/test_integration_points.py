@@ -92,6 +92,44 @@ print("WRAPPED", bool(getattr(TaskInstance.handle_failure, "__alvin_wrapped__", 
 """
 
 
+# What importing the plugin pulls in after `import airflow` (as `python -X importtime` sees it), and
+# whether Airflow's own loading of the plugins then wraps what this version's listeners miss.
+IMPORT_THEN_LOAD = """
+import json, sys
+import airflow
+from alvin_integration.producers.airflow.adapters import WRAPPED_MODULES
+before = set(sys.modules)
+import alvin_integration.producers.airflow.plugin
+pulled = sorted(set(sys.modules) - before)
+from airflow import plugins_manager
+getattr(plugins_manager, "ensure_plugins_loaded", lambda: None)()  # 1.10 loaded them at `import airflow`
+from airflow.models import taskinstance
+if hasattr(taskinstance, "_run_finished_callback"):  # Airflow 2.10+
+    wrapped = taskinstance._run_finished_callback
+else:
+    wrapped = taskinstance.TaskInstance.handle_failure
+print(json.dumps({
+    "pulled": [name for name in pulled if name in WRAPPED_MODULES],
+    "airflow_modules": len([name for name in pulled if name.startswith("airflow")]),
+    "wrapped": bool(getattr(wrapped, "__alvin_wrapped__", False)),
+}))
+"""
+
+
+def test_importing_the_plugin_pulls_in_no_model_and_loading_it_installs_the_wrappers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    env = airflow_env(str(tmp_path), refused_url())
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_THEN_LOAD], env=env, cwd=str(tmp_path), capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["pulled"] == [], seen  # Airflow's task instance and DAG run models stay Airflow's cost
+    # Airflow 3 has listeners for all of it; 2.10+ wraps the finished callback, earlier handle_failure
+    assert seen["wrapped"] is (not AIRFLOW_V_3_0_PLUS), seen
+
+
 def _plugins(env: dict) -> list:  # type: ignore[type-arg]
     result = run_airflow(env, "plugins", "--output", "json")
     if "invalid choice" in result.stderr:  # Airflow 1.10 has no `airflow plugins`
@@ -141,6 +179,9 @@ def test_disabled_loads_no_listener(tmp_path) -> None:  # type: ignore[no-untype
 
 
 def test_the_adapter_is_chosen_once_for_this_version() -> None:
+    import airflow.models.dagrun
+    import airflow.models.taskinstance  # noqa: F401 - loaded, as in every process that runs tries
+
     from alvin_integration.producers.airflow.adapters import adapter_name, listeners
 
     first, second = listeners(), listeners()  # a second call installs nothing twice

@@ -24,6 +24,15 @@ def _listeners() -> List[Any]:
     return listeners()
 
 
+@never_raise("installing the alvin-integration wrappers")
+def _install_wrappers() -> None:
+    if is_disabled():
+        return
+    from alvin_integration.producers.airflow.adapters import install_wrappers
+
+    install_wrappers()
+
+
 @never_raise("registering the alvin-integration hook-lineage reader", default=[])
 def _hook_lineage_readers() -> List[Any]:
     if is_disabled():
@@ -86,6 +95,12 @@ class AlvinPlugin(AirflowPlugin):  # type: ignore[misc]  # Airflow is untyped he
     name = "alvin_integration"
     listeners = _listeners()
     hook_lineage_readers = _hook_lineage_readers()  # Airflow 2.10+ and 3.x: hooks then collect lineage
+
+    @classmethod
+    def on_load(cls, *args: Any, **kwargs: Any) -> None:
+        """Airflow loaded the plugin (1.10.15 to 3.x call this once): wrap what the listeners miss."""
+        super().on_load(*args, **kwargs)
+        _install_wrappers()
 
 
 _deliver_in_background()

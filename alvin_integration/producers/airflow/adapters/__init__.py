@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any, List, Optional, Tuple
 
 from alvin_integration.logs import log_once
 
+# What the wrappers (``install_wrappers``) replace functions of. Where the plugin is imported before
+# these (``python -X importtime -c "import airflow; import <plugin>"``, or 2.0-2.2's eager plugins),
+# its import does not pull them in: Airflow's ``on_load`` of the plugin installs the wrappers then.
+WRAPPED_MODULES = ("airflow.models.taskinstance", "airflow.models.dagrun")
+
 
 def listeners() -> List[Any]:
-    """The listener objects for this Airflow; where it has none (1.10 to 2.2), install the wrappers."""
+    """The listener objects for this Airflow; the wrappers too, where what they wrap is imported."""
     from alvin_integration.producers.airflow import version_compat
 
     if not version_compat.AIRFLOW_SUPPORTED:  # no adapter was written for it: report nothing
@@ -26,15 +32,29 @@ def listeners() -> List[Any]:
         from alvin_integration.producers.airflow.adapters import airflow3
 
         return [airflow3.LISTENER]
+    if all(name in sys.modules for name in WRAPPED_MODULES):  # as in every process that runs tries
+        install_wrappers()
+    if version_compat.AIRFLOW_V_2_3_PLUS:
+        from alvin_integration.producers.airflow.adapters import airflow2
+
+        return [airflow2.LISTENER]
+    return []
+
+
+def install_wrappers() -> None:
+    """Wrap the host functions this Airflow's listeners miss (1.10 to 2.11; idempotent)."""
+    from alvin_integration.producers.airflow import version_compat
+
+    if not version_compat.AIRFLOW_SUPPORTED or version_compat.AIRFLOW_V_3_0_PLUS:
+        return
     if version_compat.AIRFLOW_V_2_3_PLUS:
         from alvin_integration.producers.airflow.adapters import airflow2
 
         airflow2.install_wrappers()
-        return [airflow2.LISTENER]
-    from alvin_integration.producers.airflow.adapters import legacy
+    else:
+        from alvin_integration.producers.airflow.adapters import legacy
 
-    legacy.install_wrappers()
-    return []
+        legacy.install_wrappers()
 
 
 def adapter_name() -> str:
