@@ -324,23 +324,28 @@ class AlvinClient:
         deadline = time.monotonic() + self.policy.window if deadline is None else deadline
         data = record.body
         attempt = 0
+        last: Optional[Delivery] = None  # the last failed attempt, its wait as its retry_after
         while True:
             attempt += 1
             delivery = self._attempt(record, data, deadline)
             if delivery.outcome != Outcome.RETRY_LATER:
                 return Delivery(delivery.outcome, delivery.status, delivery.detail, None, attempt)
+            if last is not None and delivery.status is None and time.monotonic() >= deadline:
+                # the deadline cut this attempt short: the cause is what the one before it got
+                return Delivery(Outcome.RETRY_LATER, last.status, last.detail, last.retry_after, attempt)
             if self._on_failed_attempt is not None:
                 self._on_failed_attempt(delivery)
             wait = self.policy.backoff(attempt - 1)
             if delivery.retry_after is not None:
                 wait = min(delivery.retry_after, self.policy.max_retry_after)
+            last = Delivery(Outcome.RETRY_LATER, delivery.status, delivery.detail, wait, attempt)
             # True: stopped. A deadline passed during the wait keeps this attempt's cause as the detail.
             if (
                 time.monotonic() + wait >= deadline
                 or self._sleep(wait) is True
                 or time.monotonic() >= deadline
             ):
-                return Delivery(Outcome.RETRY_LATER, delivery.status, delivery.detail, wait, attempt)
+                return last
 
     def _attempt(self, record: Record, data: bytes, deadline: float) -> Delivery:
         remaining = deadline - time.monotonic()

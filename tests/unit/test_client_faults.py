@@ -162,6 +162,18 @@ def test_a_hung_api_is_bounded_by_the_read_timeout(fault_server: FaultServer, sp
     assert "Timeout" in delivery.detail or "timed out" in delivery.detail
 
 
+def test_an_attempt_the_deadline_cuts_short_keeps_the_cause_before_it(
+    fault_server: FaultServer, spool_dir: str
+) -> None:
+    fault_server.queue(
+        "status:503"
+    )  # then it hangs: the second attempt ends at the deadline, not its timeout
+    fault_server.default = "hang"
+    client = client_for(fault_server.url, spool_dir, Sleeps(), ALVIN_HTTP_TIMEOUT="60")
+    delivery = client.send(RECORD, deadline=time.monotonic() + 1.0)
+    assert (delivery.outcome, delivery.status, delivery.attempts) == (Outcome.RETRY_LATER, 503, 2)
+
+
 def test_connection_refused_is_retry_later(spool_dir: str) -> None:
     delivery = client_for(refused_url(), spool_dir, Sleeps()).send(RECORD, deadline=time.monotonic() + 0.3)
     assert delivery.outcome == Outcome.RETRY_LATER and "ConnectionError" in delivery.detail
