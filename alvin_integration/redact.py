@@ -5,9 +5,12 @@ Three layers, each fail-closed:
 - mapping keys: a key that names a secret (``SECRET_WORDS`` anywhere in it, ``SECRET_TOKENS`` as a
   whole word) has its value masked, at any depth; every key is itself masked as text, since a
   connection URI or ``password=...`` can be a key;
-- text: URL passwords, ``name=value`` assignments whose name holds a secret word (environment
+- text: URL passwords and tokens (``scheme://TOKEN@host``, a user with no password, as git and
+  registry URLs carry them), ``name=value`` assignments whose name holds a secret word (environment
   style ``PGPASSWORD=...`` included), SQL ``PASSWORD '...'`` / ``IDENTIFIED BY ...``, bearer
-  tokens and PEM private key blocks;
+  tokens and PEM private key blocks, also with their newlines escaped (``\\n``, as in JSON). A
+  quoted secret cut off before its closing quote (a truncated statement or log line) is masked to
+  the end of its line;
 - registered values (the API key, connection passwords) in every form they may take in output:
   as given, stripped, escaped by ``repr`` or JSON, URL-quoted.
 
@@ -95,9 +98,14 @@ def _alternation(words: Iterable[str]) -> str:
 _WORDS = _alternation(SECRET_WORDS)
 _TOKENS = _alternation(SECRET_TOKENS)
 _PARAMETERS = _alternation(SECRET_PARAMETERS)
-_VALUE = r"(\"[^\"\n]{0,4096}\"|'[^'\n]{0,4096}'|[^\s&;,\"'}\]]{1,4096})"
-_SEPARATOR = r"[\"']?[ \t]{0,4}[=:][ \t]{0,4}"
+# a quoted value is masked to its closing quote, or to the end of its line if it was cut off
+# ... and inside JSON (or repr) text that is itself a string, its quotes escaped: {\"password\": \"...
+_VALUE = r"(\\{1,3}[\"'][^\"'\n\\]{0,4096}|\"[^\"\n]{0,4096}\"?|'[^'\n]{0,4096}'?|[^\s&;,\"'}\]]{1,4096})"
+_SEPARATOR = r"\\{0,3}[\"']?[ \t]{0,4}[=:][ \t]{0,4}"
 _NAME_TAIL = r"[a-z0-9_\-]{0,16}"
+# what a PEM block holds: base64, header lines (Proc-Type: 4,ENCRYPTED), line breaks, and the
+# backslash of a line break escaped in JSON or repr text (\n, \\n, \r\n)
+_PEM_BODY = r"[a-z0-9+/=\s:,\-\\]"
 
 # Text patterns, each with one group: the secret. They run on a lower-case ASCII shadow of the
 # text (same length, so spans carry over), case-sensitively and one at a time: each starts with
@@ -106,14 +114,17 @@ _NAME_TAIL = r"[a-z0-9_\-]{0,16}"
 _TEXT_PATTERNS: Tuple[str, ...] = (
     # PEM private keys: the whole block, or to the end of the text if it has no END line
     r"-----begin [a-z0-9 ]{0,40}private key-----"
-    r"((?:[a-z0-9+/=\s:,\-]{0,65536}?-----end [a-z0-9 ]{0,40}private key-----)|[a-z0-9+/=\s:,\-]{0,65536})",
+    r"((?:" + _PEM_BODY + r"{0,65536}?-----end [a-z0-9 ]{0,40}private key-----)|" + _PEM_BODY + r"{0,65536})",
     # name=SECRET, "api_key": "SECRET", PGPASSWORD=SECRET, GITHUB_TOKEN=SECRET ...
     r"(?:" + _WORDS + r")" + _NAME_TAIL + _SEPARATOR + _VALUE,
     # query parameters: ?key=SECRET, &pass=SECRET
     r"[?&;](?:" + _PARAMETERS + r")=([^\s&#;\"']{1,4096})",
-    # SQL: PASSWORD 'SECRET', IDENTIFIED BY "SECRET", IDENTIFIED BY SECRET
-    r"password[ \t]{0,4}=?[ \t]{0,4}('[^'\n]{0,4096}'|\"[^\"\n]{0,4096}\")",
-    r"identified\s{1,8}by\s{1,8}('[^'\n]{0,4096}'|\"[^\"\n]{0,4096}\"|[^\s;,)]{1,4096})",
+    # SQL: PASSWORD 'SECRET', IDENTIFIED BY "SECRET", IDENTIFIED BY SECRET. A quote never closed
+    # (the statement cut off) is masked to the end of the line; after PASSWORD only if a space or
+    # "=" comes first, so that a quoted word (column "password" does not exist) keeps its line.
+    r"password[ \t]{0,4}=?[ \t]{0,4}"
+    r"('[^'\n]{0,4096}'|\"[^\"\n]{0,4096}\"|'(?<=[ \t=]')[^'\n]{0,4096}|\"(?<=[ \t=]\")[^\"\n]{0,4096})",
+    r"identified\s{1,8}by\s{1,8}('[^'\n]{0,4096}'?|\"[^\"\n]{0,4096}\"?|[^\s;,)]{1,4096})",
     # Authorization: Bearer SECRET
     r"(?:bearer|basic|token)[ \t]{1,8}([^\s\"',;]{8,4096})",
 )
@@ -173,11 +184,41 @@ def _url_password_spans(text: str) -> Optional[List[Tuple[int, int]]]:
     return spans
 
 
+# scheme://TOKEN@host: a user with no password is a token (git, package registries), masked whole
+# up to the last "@" of the authority. The authority ends at "/", "?", "#" or white space, and at
+# what ends a string in JSON, repr or SQL (a quote, a backslash) or a URL in prose ("<", ">"), so
+# that a scan stops at its own URL: an e-mail address further on is not taken for its user.
+_URL_USERINFO = re.compile(rf"://([^\s/?#\"'<>\\]{{1,{_URL_SECRET_MAX}}})@")
+_URL_HEAD = re.compile("://")
+
+
+def _url_user_spans(text: str) -> List[Tuple[int, int]]:
+    if "@" not in text:
+        return []
+    spans = []
+    for head in islice(_URL_HEAD.finditer(text), MAX_SECRETS_PER_TEXT + 1):
+        # the regex only where an "@" is in reach: most URLs have none, and a scan to the end of
+        # the authority and back costs twice its length
+        if text.find("@", head.end(), head.end() + _URL_SECRET_MAX + 1) < 0:
+            continue
+        match = _URL_USERINFO.match(text, head.start())
+        if match is None:
+            continue
+        start, end = match.span(1)
+        colon = text.find(":", start, end)
+        if colon >= 0 and text.find("@", start, colon) < 0:
+            spans.append((colon + 1, end))  # user:PASSWORD, the user kept (as above)
+        else:
+            spans.append((start, end))
+    return spans
+
+
 def _secret_spans(shadow: str) -> Optional[List[Tuple[int, int]]]:
     """Where the secrets are in a lower-case ASCII shadow of a text; None if too many to list."""
     spans = _url_password_spans(shadow)
     if spans is None:
         return None
+    spans += _url_user_spans(shadow)
     for pattern in _COMPILED:
         spans += [match.span(1) for match in islice(pattern.finditer(shadow), MAX_SECRETS_PER_TEXT + 1)]
         if len(spans) > MAX_SECRETS_PER_TEXT:
@@ -192,8 +233,9 @@ def _masked(value: str, spans: List[Tuple[int, int]]) -> str:
     for start, end in sorted(spans):
         if end <= cursor or end <= start:
             continue
-        out += (value[cursor : max(start, cursor)], MASK)
-        cursor = end
+        if start >= cursor:
+            out += (value[cursor:start], MASK)
+        cursor = end  # a span overlapping the last one extends its mask
     return "".join(out) + value[cursor:]
 
 

@@ -38,6 +38,10 @@ def shapes() -> Dict[str, str]:
         "IDENTIFIED BY": "identified by " * (MB // 14),
         "bearer": "bearer " * (MB // 7),
         "separators only": ":=" * (MB // 2),
+        "URL heads, @ in reach, no user": ("://" + "/" * 20 + "@") * (MB // 24),
+        "escaped PEM, no END": "-----BEGIN PRIVATE KEY-----" + "\\nMIIE" * (MB // 6),
+        "escaped assignments": '\\"password\\": \\"' * (MB // 16),
+        "unclosed quotes after password=": ("password='" + "a" * 5000) * (MB // 5010),
     }
 
 

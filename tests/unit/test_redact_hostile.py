@@ -16,6 +16,7 @@ from alvin_integration.model import ErrorMessageRunFacet, SQLJobFacet
 from alvin_integration.redact import (
     _TEXT_PATTERNS,
     _URL_USER,
+    _URL_USERINFO,
     MASK,
     REDACTOR,
     SECRET_PARAMETERS,
@@ -163,7 +164,7 @@ def _repeats(pattern: str) -> List[Any]:
     return found
 
 
-@pytest.mark.parametrize("pattern", [*_TEXT_PATTERNS, _URL_USER.pattern])
+@pytest.mark.parametrize("pattern", [*_TEXT_PATTERNS, _URL_USER.pattern, _URL_USERINFO.pattern])
 def test_every_pattern_is_bounded_and_has_no_nested_repeat(pattern: str) -> None:
     # linear time: each repeat scans a bounded number of characters, and none repeats another
     for maximum, depth in _repeats(pattern):
@@ -178,6 +179,11 @@ def test_hostile_text_is_redacted_and_says_what_it_hides() -> None:
         "password=" * 3000,
         "?key=&pass=" * 3000,
         "-----BEGIN PRIVATE KEY-----" * 500,
+        "://" + "@" * 3000,
+        ("://" + "b" * 509) * 10 + "@",
+        "password '" * 3000,
+        'password "' + "a" * 5000,
+        "-----BEGIN PRIVATE KEY-----\\n" * 500,
     ):
         masked = REDACTOR.text(text)
         assert isinstance(masked, str) and MASK in masked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any, Callable, Dict
 
@@ -38,7 +39,47 @@ TEXT_FORMS: Dict[str, Callable[[str, str], str]] = {
     "sql password": lambda n, s: f"CREATE USER etl PASSWORD '{s}'",
     "sql identified by": lambda n, s: f"ALTER USER etl IDENTIFIED BY {s};",
     "bearer": lambda n, s: f"Authorization: Bearer {s}",
+    # a token as a URL's user (git, registries); a "/" in it is percent-encoded, as in a real URL
+    "url token as user": lambda n, s: f"git clone https://{s.replace('/', '%2F')}@github.com/org/repo.git",
+    # a quoted secret cut off before its closing quote: a truncated statement, value or log line
+    "sql password cut off": lambda n, s: f"ALTER ROLE etl PASSWORD '{s}",
+    "sql password cut off, double quotes": lambda n, s: f'CREATE USER etl WITH PASSWORD "{s}',
+    "sql identified by cut off": lambda n, s: f"ALTER USER etl IDENTIFIED BY '{s}",
+    "json cut off": lambda n, s: json.dumps({n: s})[:-2],
+    # JSON inside a string (a conf or an error message that quotes a payload): its quotes escaped
+    "json in json": lambda n, s: json.dumps(json.dumps({n: s, "x": 1})),
+    "json in json in json": lambda n, s: json.dumps(json.dumps(json.dumps({n: s}))),
+    "repr of json": lambda n, s: repr(json.dumps({n: s})),
 }
+
+# a token as a URL's user, in the places URLs are written (token) -> text
+TOKEN_URL_FORMS: Dict[str, Callable[[str], str]] = {
+    "git clone": lambda t: f"git clone https://{t}@github.com/org/repo.git",
+    "pip": lambda t: f"pip install git+https://{t}@github.com/org/repo.git@v1.2#egg=x",
+    "registry with port": lambda t: f"https://{t}@registry.example.com:8443/pkg?page=2",
+    "user part with an @": lambda t: f"https://{t}@ci@host.example/x",
+    "json": lambda t: json.dumps(
+        {"remote": f"https://{t}@gitlab.example.com/g/p.git"}, separators=(",", ":")
+    ),
+    "repr": lambda t: repr({"remote": f"ssh://{t}@host.example:22/repo"}),
+    "end of text": lambda t: f"https://{t}@h",
+}
+# what a token is made of in a URL's user part: no "/", ":" or "@" (they are percent-encoded)
+TOKENS = st.text(
+    alphabet=st.sampled_from("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_.~+!$%*^"),
+    min_size=10,
+    max_size=60,
+).map(lambda s: "Q" + s + "9")
+
+# a PEM block as text shows it: as written, in JSON (once or twice), in repr (pem) -> text
+PEM_ESCAPES: Dict[str, Callable[[str], str]] = {
+    "as written": lambda pem: pem,
+    "json": lambda pem: json.dumps({"key": pem, "project_id": "p"}),
+    "json, compact": lambda pem: json.dumps({"key": pem}, separators=(",", ":")),
+    "json in json": lambda pem: json.dumps(json.dumps({"key": pem})),
+    "repr": lambda pem: repr({"key": pem}),
+}
+PEM_BODIES = st.binary(min_size=24, max_size=900).map(lambda b: base64.b64encode(b).decode("ascii"))
 
 
 def nest(value: Any, path: Any) -> Any:
@@ -68,6 +109,39 @@ def test_a_secret_in_text_never_survives(
     text = f"{before} {TEXT_FORMS[form](name, secret)} {after}"
     out = json.dumps(Redactor().value(nest(text, path)), ensure_ascii=False)
     assert secret not in out
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(token=TOKENS, form=st.sampled_from(sorted(TOKEN_URL_FORMS)), before=NOISE, after=NOISE, path=PATHS)
+def test_a_token_as_a_urls_user_never_survives(
+    token: str, form: str, before: str, after: str, path: Any
+) -> None:
+    text = f"{before} {TOKEN_URL_FORMS[form](token)} {after}"
+    out = json.dumps(Redactor().value(nest(text, path)), ensure_ascii=False)
+    assert token not in out
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    body=PEM_BODIES,
+    kind=st.sampled_from(["", "RSA ", "EC ", "ENCRYPTED ", "OPENSSH "]),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    escape=st.sampled_from(sorted(PEM_ESCAPES)),
+    has_end=st.booleans(),
+    before=NOISE,
+    after=NOISE,
+    path=PATHS,
+)
+def test_a_pem_private_key_never_survives_escaped_or_not(
+    body: str, kind: str, newline: str, escape: str, has_end: bool, before: str, after: str, path: Any
+) -> None:
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    end = f"-----END {kind}PRIVATE KEY-----{newline}" if has_end else ""
+    pem = f"-----BEGIN {kind}PRIVATE KEY-----{newline}" + newline.join(lines) + newline + end
+    text = f"{before} {PEM_ESCAPES[escape](pem)} {after}"
+    out = json.dumps(Redactor().value(nest(text, path)), ensure_ascii=False)
+    for line in lines:
+        assert len(line) < 16 or line not in out  # a short last line may occur by chance
 
 
 @settings(max_examples=300, deadline=None, database=None)
