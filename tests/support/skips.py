@@ -29,6 +29,20 @@ def _row_skip(condition: bool, reason: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(_NO_AIRFLOW or condition, reason=_NEEDS_AIRFLOW if _NO_AIRFLOW else reason)
 
 
+# --- optional extras of the package (tox installs them; a contributor's `pip install -e ".[dev]"` may not)
+def _installs(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+needs_sql_extra = pytest.mark.skipif(
+    not _installs("openlineage_sql"),
+    reason='SQL lineage needs the [sql] extra: pip install -e ".[dev,sql]" (tox installs it)',
+)
+
 # --- the machine
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork and kill -9 (POSIX)")
 

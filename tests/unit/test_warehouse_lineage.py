@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional
 from alvin_integration.producers.airflow.lineage import task_lineage
 from alvin_integration.producers.airflow.lineage.task_lineage import lineage_of
 from alvin_integration.producers.airflow.read import read_task_try
+from tests.support.skips import needs_sql_extra
 
 
 class BigQueryInsertJobOperator:
@@ -37,6 +38,7 @@ class TaskInstance:
         self.task, self.dag_id, self.task_id, self.run_id, self.map_index = task, "dag", "task", "run", -1
 
 
+@needs_sql_extra  # the query's tables come from its SQL
 def test_a_bigquery_job_names_its_tables_by_project_and_reports_its_job_id() -> None:
     task = BigQueryInsertJobOperator(
         {"query": {"query": "INSERT INTO ds.target SELECT * FROM other.source", "useLegacySql": False}},
