@@ -336,8 +336,8 @@ class AlvinClient:
             if self._on_failed_attempt is not None:
                 self._on_failed_attempt(delivery)
             wait = self.policy.backoff(attempt - 1)
-            if delivery.retry_after is not None:
-                wait = min(delivery.retry_after, self.policy.max_retry_after)
+            if delivery.retry_after is not None:  # capped where it was read
+                wait = delivery.retry_after
             last = Delivery(Outcome.RETRY_LATER, delivery.status, delivery.detail, wait, attempt)
             # True: stopped. A deadline passed during the wait keeps this attempt's cause as the detail.
             if (
@@ -361,6 +361,8 @@ class AlvinClient:
         _Attempt.current.attempt = attempt
         try:
             status, detail, retry_after, location = self._post(record, data, timeout, attempt)
+            if retry_after is not None:  # an API's "come back tomorrow" never stops delivery for long
+                retry_after = min(retry_after, self.policy.max_retry_after)
         except Exception as exc:  # urllib3's errors, also when a cut socket ends a read
             if attempt.expired:
                 return Delivery(
