@@ -56,7 +56,8 @@ def _spool(args: argparse.Namespace) -> int:
         return 1
     settings = loaded.settings
     if args.action == "status":
-        for line in describe_status(Spool(settings.spool_dir, settings.spool_max_bytes).status()):
+        status = Spool(settings.spool_dir, settings.spool_max_bytes).status()
+        for line in describe_status(status, loaded.spool_dir_origin):
             print(line)
         print(SharedHealth(settings.spool_dir).describe())
         return 0

@@ -3,6 +3,12 @@
 Precedence, highest first: ``ALVIN_<NAME>``, ``AIRFLOW__ALVIN__<NAME>``, ``[alvin] <name>`` in
 airflow.cfg (``$AIRFLOW_CONFIG`` or ``$AIRFLOW_HOME/airflow.cfg``), the default. A missing or invalid
 required setting never raises: the result carries problems, each with a stable id and the fix.
+
+Defaults that depend on the host are decided here from the environment given, never registered by
+importing a module: the spool directory is ``$AIRFLOW_HOME/alvin/spool``, except on Cloud Composer
+(``$COMPOSER_ENVIRONMENT`` set), whose ``$AIRFLOW_HOME`` is a GCS FUSE mount without the file locks
+the spool needs: there it is ``$TMPDIR/alvin/spool``. Every process (tasks, scheduler, the CLI,
+doctor, reconcile) gets the same answer, whatever it imported first.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
@@ -60,7 +67,7 @@ SPECS: Tuple[SettingSpec, ...] = (
         "ALVIN_SPOOL_DIR",
         "spool_dir",
         None,
-        "Local outbox directory (default $AIRFLOW_HOME/alvin/spool)",
+        "Local outbox directory (default $AIRFLOW_HOME/alvin/spool; on Cloud Composer $TMPDIR/alvin/spool)",
     ),
     SettingSpec("ALVIN_SPOOL_MAX_MB", "spool_max_mb", "256", "Spool size cap; oldest events dropped past it"),
     SettingSpec("ALVIN_HTTP_TIMEOUT", "http_timeout", "10", "Seconds to connect and to read one response"),
@@ -94,6 +101,14 @@ SPECS: Tuple[SettingSpec, ...] = (
         None,
         "Lineage extractors of your own operators: comma-separated module:function paths",
     ),
+    SettingSpec(
+        "ALVIN_EPHEMERAL",
+        "ephemeral",
+        None,
+        "true: this worker's disk ends with its task process (a pod per try), so a try's end "
+        "waits up to ALVIN_FLUSH_TIMEOUT for delivery; default: detected (KubernetesExecutor "
+        "pods, container executors)",
+    ),
     SettingSpec("ALVIN_VERIFY_SSL", "verify_ssl", "true", "false turns TLS certificate checks off"),
     SettingSpec("ALVIN_CA_BUNDLE", "ca_bundle", None, "Path of a CA bundle for a private CA"),
     SettingSpec("ALVIN_VERBOSE_LOG", "verbose_log", "false", "true logs every delivery and stack traces"),
@@ -116,6 +131,7 @@ class Settings:
     sql_start_wait_ms: float = 5.0
     reconcile_interval: float = 0.0
     extractors: Optional[str] = None
+    ephemeral: bool = False  # the spool ends with the process: a try's end waits for delivery
     verify_ssl: bool = True
     ca_bundle: Optional[str] = None
     verbose_log: bool = False
@@ -153,6 +169,7 @@ class LoadedSettings:
     problems: List[Problem]
     sources: Dict[str, str]
     disabled: bool = False
+    spool_dir_origin: str = ""  # why the spool directory is where it is, in words (doctor, spool status)
 
     @property
     def ok(self) -> bool:
@@ -180,24 +197,38 @@ def airflow_home(environ: Mapping[str, str]) -> str:
     return os.path.expanduser(environ.get("AIRFLOW_HOME") or "~/airflow")
 
 
-# A host whose $AIRFLOW_HOME cannot hold the spool names another default here (Cloud Composer's is
-# a GCS FUSE mount: producers/airflow/composer.py). The core itself knows no host.
-_spool_defaults: List[Callable[[Mapping[str, str]], Optional[str]]] = []
+# Set by Cloud Composer in every process of an environment (the scheduler, workers, tasks, a shell
+# on a worker): the one marker a process can read without importing Airflow.
+COMPOSER_ENVIRONMENT_VARIABLE = "COMPOSER_ENVIRONMENT"
 
 
-def register_spool_default(default: Callable[[Mapping[str, str]], Optional[str]]) -> None:
-    """Let a host name the default spool directory (``default`` returns None where it has no say)."""
-    if default not in _spool_defaults:
-        _spool_defaults.append(default)
+def is_composer_environment(environ: Mapping[str, str]) -> bool:
+    """Whether ``environ`` is a Cloud Composer environment's (``$COMPOSER_ENVIRONMENT`` set)."""
+    return bool((environ.get(COMPOSER_ENVIRONMENT_VARIABLE) or "").strip())
+
+
+def temp_dir(environ: Mapping[str, str]) -> str:
+    """The temporary directory ``environ`` names (``$TMPDIR``, ``$TEMP``, ``$TMP``), else Python's."""
+    for name in ("TMPDIR", "TEMP", "TMP"):  # tempfile.gettempdir()'s order
+        if environ.get(name):
+            return os.path.abspath(environ[name])
+    return tempfile.gettempdir()
 
 
 def default_spool_dir(environ: Mapping[str, str]) -> str:
-    """What a registered host default says, else ``$AIRFLOW_HOME/alvin/spool``."""
-    for default in _spool_defaults:
-        path = default(environ)
-        if path:
-            return path
+    """``$AIRFLOW_HOME/alvin/spool``; on Cloud Composer ``$TMPDIR/alvin/spool`` (local disk)."""
+    # Decided from the environment alone (not Airflow's +composer version, which would need Airflow
+    # imported): the CLI, doctor and every task process must name the same directory.
+    if is_composer_environment(environ):
+        return os.path.join(temp_dir(environ), "alvin", "spool")
     return os.path.join(airflow_home(environ), "alvin", "spool")
+
+
+def default_spool_reason(environ: Mapping[str, str]) -> str:
+    """Why the default spool directory is where it is, in words (doctor prints it)."""
+    if is_composer_environment(environ):
+        return "Cloud Composer: a local directory, since $AIRFLOW_HOME is a GCS FUSE mount"
+    return "default: $AIRFLOW_HOME/alvin/spool"
 
 
 # path -> ((mtime, size) the file had, its [alvin] section): airflow.cfg is some 2,000 lines,
@@ -301,6 +332,24 @@ def _check_url(raw: str, problems: List[Problem]) -> str:
     return url
 
 
+# Set by executors that run each try in a container of its own, whose disk (the spool with it)
+# ends with the try: the KubernetesExecutor's pod template (Airflow 2 and 3), and the ECS, AWS
+# Batch and other container executors of the providers.
+EPHEMERAL_WORKER_VARIABLES: Tuple[str, ...] = ("AIRFLOW_IS_K8S_EXECUTOR_POD", "AIRFLOW_IS_EXECUTOR_CONTAINER")
+
+
+def ephemeral_worker_marker(environ: Mapping[str, str]) -> Optional[str]:
+    """The variable that says this process runs in a container per try, or None.
+
+    Other runners with a container per try say so with ``ALVIN_EPHEMERAL=true``; a spool under a
+    container's ``/tmp`` is no sign of it (a Celery worker's may outlive many tries).
+    """
+    for name in EPHEMERAL_WORKER_VARIABLES:
+        if environ.get(name, "").strip().lower() in _TRUE:
+            return name
+    return None
+
+
 def is_disabled(environ: Optional[Mapping[str, str]] = None) -> bool:
     """Only the ``ALVIN_DISABLED`` flag, read as cheaply as possible (before anything else loads)."""
     env = os.environ if environ is None else environ
@@ -394,10 +443,21 @@ def load_settings(
         "verbose_log": _parse_bool,
     }
     parsed = {key: parse(SPEC_BY_KEY[key], raw[key], problems) for key, parse in numbers.items()}
+    marker = ephemeral_worker_marker(env)
+    ephemeral = marker is not None
+    if raw.get("ephemeral", "").strip():
+        ephemeral = _parse_bool(SPEC_BY_KEY["ephemeral"], raw["ephemeral"], problems)
+    else:
+        sources["ephemeral"] = f"detected (env {marker})" if marker else "default"
     if problems:
         return LoadedSettings(None, problems, sources)
 
-    spool_dir = (raw.get("spool_dir") or "").strip() or default_spool_dir(env)
+    spool_dir = (raw.get("spool_dir") or "").strip()
+    if spool_dir:
+        origin = f"set by {sources['spool_dir']}"
+    else:
+        spool_dir, origin = default_spool_dir(env), default_spool_reason(env)
+        sources["spool_dir"] = "default"
     settings = Settings(
         url=url,
         api_key=raw["api_key"].strip(),
@@ -405,6 +465,7 @@ def load_settings(
         spool_dir=os.path.expanduser(spool_dir),
         ca_bundle=ca_bundle,
         extractors=(raw.get("extractors") or "").strip() or None,
+        ephemeral=ephemeral,
         **parsed,  # type: ignore[arg-type]
     )
-    return LoadedSettings(settings, [], sources)
+    return LoadedSettings(settings, [], sources, spool_dir_origin=origin)

@@ -714,13 +714,13 @@ class Spool:
                     continue
 
 
-def describe_status(status: SpoolStatus) -> List[str]:
-    """Human lines for a spool status."""
+def describe_status(status: SpoolStatus, origin: str = "") -> List[str]:
+    """Human lines for a spool status; ``origin`` says why the directory is this one."""
     age = "none waiting"
     if status.oldest_event is not None:
         age = f"oldest waiting {time.time() - status.oldest_event:.0f}s"
     return [
-        f"spool directory: {status.directory}",
+        f"spool directory: {status.directory}" + (f" ({origin})" if origin else ""),
         f"waiting events: {status.pending_events} in {status.segments} segment(s), "
         f"{status.bytes / 1024 / 1024:.2f} of {status.max_bytes / 1024 / 1024:.0f} MB ({age})",
         f"segments held by running processes: {status.segments_in_use}",

@@ -1,25 +1,24 @@
-"""Google Cloud Composer: the one place that knows it (detection, host facts, facets, spool default).
+"""Google Cloud Composer: the one place that knows it (detection, host facts, facets).
 
-Composer is an Airflow build (``2.10.5+composer``) with environment variables of its own. It adds:
+Composer is an Airflow build (``2.10.5+composer``) with environment variables of its own. It adds
+the ``gcp_composer_job`` / ``gcp_composer_run`` facets, so Alvin links a run to its environment.
 
-- the ``gcp_composer_job`` / ``gcp_composer_run`` facets, so Alvin links a run to its environment;
-- a local spool directory: Composer's ``$AIRFLOW_HOME`` is a GCS FUSE mount, where the file locks
-  the spool relies on do not work.
-
-Importing this module registers that spool default with the core's settings (no Airflow import here,
-so the CLI can import it too and find the same spool as the tasks).
+The spool directory is not decided here. Composer's ``$AIRFLOW_HOME`` is a GCS FUSE mount without
+the file locks the spool relies on; the core's ``config.default_spool_dir`` puts the spool on local
+disk wherever ``$COMPOSER_ENVIRONMENT`` is set (Composer sets it in every process), from the
+environment alone, so the CLI, doctor and the tasks name the same directory whatever each imported
+first. A ``+composer`` build without that variable gets the facets, not the local spool.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Mapping, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from alvin_integration.config import register_spool_default
+from alvin_integration.config import COMPOSER_ENVIRONMENT_VARIABLE, is_composer_environment
 
 if TYPE_CHECKING:
     from alvin_integration.model import Facet
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
 def is_composer(version_text: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> bool:
     """Whether this is Cloud Composer's Airflow: its ``COMPOSER_ENVIRONMENT`` or a ``+composer`` build."""
     env = os.environ if environ is None else environ
-    if env.get("COMPOSER_ENVIRONMENT"):
+    if is_composer_environment(env):
         return True
     try:
         if version_text is None:
@@ -56,7 +55,7 @@ def composer_facts(
     if not is_composer(version_text, env):
         return None
     return ComposerFacts(
-        env.get("COMPOSER_ENVIRONMENT") or "unknown", env.get("COMPOSER_VERSION") or "unknown"
+        env.get(COMPOSER_ENVIRONMENT_VARIABLE) or "unknown", env.get("COMPOSER_VERSION") or "unknown"
     )
 
 
@@ -79,13 +78,3 @@ def composer_facets(
         },
         "run": {"gcp_composer_run": GcpComposerRunFacet(dag_run_id)},
     }
-
-
-def composer_spool_dir(environ: Mapping[str, str]) -> Optional[str]:
-    """On Composer a local spool directory (its ``$AIRFLOW_HOME`` is a GCS FUSE mount); else None."""
-    if not is_composer(environ=environ):
-        return None
-    return os.path.join(tempfile.gettempdir(), "alvin", "spool")
-
-
-register_spool_default(composer_spool_dir)

@@ -12,7 +12,6 @@ from typing import Final, List, Tuple  # Final: these facts are never reassigned
 from packaging.version import Version
 
 from alvin_integration.host import configure_host
-from alvin_integration.producers.airflow import composer  # noqa: F401  # registers the Composer spool default
 
 
 def parse_airflow_version(text: str) -> Tuple[Version, Tuple[int, int, int]]:
