@@ -198,8 +198,8 @@ def check_api_key(client: AlvinClient, timeout: float) -> Check:
     return Check("api_key", Status.OK, f"key accepted (probe answered HTTP {status})")
 
 
-def check_spool(settings: Settings) -> List[Check]:
-    """Is the spool writable, and what waits in it?"""
+def check_spool(settings: Settings, origin: str = "") -> List[Check]:
+    """Is the spool writable, and what waits in it? ``origin``: why the directory is this one."""
     try:
         check_spool_directory(settings.spool_dir)  # created 0700, or ours
     except SpoolUnusable as exc:
@@ -219,7 +219,7 @@ def check_spool(settings: Settings) -> List[Check]:
             )
         ]
     status = Spool(settings.spool_dir, settings.spool_max_bytes).status()
-    checks = [Check("spool", Status.OK, line) for line in describe_status(status)]
+    checks = [Check("spool", Status.OK, line) for line in describe_status(status, origin)]
     if status.dead_letters:
         checks.append(
             Check(
@@ -232,6 +232,26 @@ def check_spool(settings: Settings) -> List[Check]:
     if status.bytes > 0.8 * status.max_bytes:
         checks.append(Check("spool", Status.WARN, "the spool is over 80% full", "check the API checks above"))
     return checks
+
+
+def check_delivery_mode(loaded: LoadedSettings) -> Check:
+    """How a finishing try waits for delivery: on an ephemeral worker, or on a disk others share."""
+    settings = loaded.settings
+    if settings is not None and settings.ephemeral:
+        why = loaded.sources.get("ephemeral", "")
+        return Check(
+            "delivery",
+            Status.OK,
+            f"ephemeral worker: waits for delivery at a try's end, up to ALVIN_FLUSH_TIMEOUT="
+            f"{settings.flush_timeout:g}s ({why}); what is left then is lost with the worker, and said "
+            "in the task log",
+        )
+    return Check(
+        "delivery",
+        Status.OK,
+        "shared disk: a try's end waits only while the API answers fast; what is left stays spooled "
+        "for the next process (a pod per try without AIRFLOW_IS_K8S_EXECUTOR_POD: set ALVIN_EPHEMERAL=true)",
+    )
 
 
 def check_airflow(environ: Mapping[str, str]) -> List[Check]:
@@ -308,7 +328,8 @@ def run_doctor(
             checks += _guarded(name, lambda layer=layer: [layer()])  # type: ignore[misc]
             if checks[-1].status == Status.FAIL:
                 break
-        checks += _guarded("spool", lambda: check_spool(settings))
+        checks += _guarded("spool", lambda: check_spool(settings, loaded.spool_dir_origin))
+        checks += _guarded("delivery", lambda: [check_delivery_mode(loaded)])
     checks += _guarded("airflow", lambda: check_airflow(os.environ if environ is None else environ))
     for check in checks:
         for line in check.lines():

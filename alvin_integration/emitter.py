@@ -71,6 +71,9 @@ SLOW_API_SECONDS = 0.5
 # A flush that ran out of time with its events unanswered tells the machine's other processes
 # not to wait for the API for this long (a hung API never fails an attempt within a task's life).
 UNANSWERED_DOWN_SECONDS = 30.0
+# An ephemeral worker's last chance: while its try's end waits, the sender tries again this often
+# after a failure (the circuit's longer pauses would outlast the pod), whatever the machine knows.
+LAST_CHANCE_PAUSE_SECONDS = 1.0
 PROBE_WAIT_SECONDS = 1.0  # after an outage, how long a process waits while another one probes
 AUDIT_EMIT = "alvin_integration.emit"  # (event id, redacted payload): spooled
 AUDIT_WAIT = "alvin_integration.wait"  # (timeout, budget): a flush starts waiting for the API
@@ -118,6 +121,7 @@ class Emitter:
         self._last_emit = 0.0
         self._flushing = 0
         self._urgent = threading.Event()  # set while a flush waits: the sender no longer steps aside
+        self._last_chance = 0  # flushes of an ephemeral worker waiting: the sender tries, paced
         self._in_flight: Dict[int, float] = {}  # a delivery's token -> when it was sent (monotonic)
         self._last_answer = float("-inf")  # when the API last answered anything (monotonic)
         self._trouble = False  # an attempt failed and none succeeded since: flush does not wait
@@ -163,11 +167,17 @@ class Emitter:
         return record.id
 
     def flush(self, timeout: float) -> bool:
-        """Wait for this process's events while the API answers, at most ``timeout`` s; True if delivered."""
+        """Wait for this process's events while the API answers, at most ``timeout`` s; True if delivered.
+
+        On an ephemeral worker (``Settings.ephemeral``: no later process will find the spool) it
+        waits up to ``timeout`` whatever the API does, and says once when it gave up with events left.
+        """
         if os.getpid() != self._pid:
             self.after_fork_in_child()
         if not self.spool.own_pending():
             return True
+        if self.settings.ephemeral:
+            return self._flush_before_the_disk_goes(timeout)
         if self._api_known_down() or self._api_slow():  # known here or elsewhere: do not wait for it
             return False
         self._ensure_sender()
@@ -198,6 +208,50 @@ class Emitter:
                 if not self._flushing:
                     self._urgent.clear()
         return True
+
+    def _flush_before_the_disk_goes(self, timeout: float) -> bool:
+        """The last chance of an ephemeral worker's events: the sender tries, paced, until ``timeout``."""
+        self._ensure_sender()
+        with self._count_lock:
+            self._flushing += 1
+            self._last_chance += 1
+            self._urgent.set()
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        sys.audit(AUDIT_WAIT, timeout, timeout)
+        try:
+            with self._progress:
+                while self.spool.own_pending():
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        self._say_events_are_lost(timeout)
+                        return False
+                    self._wake.set()  # a sender pausing for a failed API tries again, paced
+                    self._progress.wait(min(remaining, 0.05))
+        finally:
+            with self._count_lock:
+                self._flushing -= 1
+                self._last_chance -= 1
+                if not self._flushing:
+                    self._urgent.clear()
+        return True
+
+    def _say_events_are_lost(self, timeout: float) -> None:
+        try:
+            left = str(len(self.spool.pending_ids()))
+        except Exception:  # the count is for people; saying it is what matters
+            left = "some"
+        log_once(
+            "ephemeral-loss",
+            logging.WARNING,
+            "alvin-integration: %s event(s) were not delivered to the Alvin API at %s within "
+            "ALVIN_FLUSH_TIMEOUT=%gs, and this worker's spool ends with it (ephemeral worker), so "
+            "they are lost. Raise ALVIN_FLUSH_TIMEOUT, or check the API (alvin-integration doctor); "
+            "`alvin-integration reconcile` rebuilds the runs' states from the metadata database.",
+            left,
+            self.settings.url,
+            timeout,
+        )
 
     def _api_known_down(self) -> bool:
         if self.breaker.is_open() or self._trouble or self.health.down_for() > 0:
@@ -266,13 +320,20 @@ class Emitter:
         while not self._stop.is_set():
             done_before = self.delivered + self.dead_lettered
             try:
+                if self._last_chance:  # the spool ends with this process: try, paced, whatever the API did
+                    self._stop.wait(min(self.breaker.seconds_left(), LAST_CHANCE_PAUSE_SECONDS))
+                    self.drain_once()
+                    self._notify()
+                    if self.delivered + self.dead_lettered == done_before:
+                        self._stop.wait(0.05)  # nothing moved (a segment held elsewhere): do not spin
+                    continue
                 down = self.health.down_for()  # another process saw it fail: do not pile on
                 if down > 0 and not self.breaker.is_open():
                     self.breaker.pause(down)
                 if self.breaker.is_open() and self.health.answered_since(self.breaker.opened_at):
                     self.breaker.success()  # another process saw the API answer: no need to wait
                 if self.breaker.is_open():
-                    self._stop.wait(min(self.breaker.seconds_left(), self.poll_seconds))
+                    self._wait_for_breaker()
                     continue
                 if self.health.half_open() and not self.health.claim_probe():
                     self.breaker.pause(PROBE_WAIT_SECONDS)  # one process of the machine tries first
@@ -293,6 +354,16 @@ class Emitter:
                     self._stop.wait(0.1)
                 continue
             self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def _wait_for_breaker(self) -> None:
+        """Sleep while the circuit is open; a last-chance flush that starts meanwhile ends the wait."""
+        deadline = time.monotonic() + min(self.breaker.seconds_left(), self.poll_seconds)
+        while not self._stop.is_set() and not self._last_chance:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._wake.wait(left)
             self._wake.clear()
 
     def drain_once(self, timeout: Optional[float] = None) -> bool:
@@ -335,7 +406,7 @@ class Emitter:
 
     def _deliver(self, record: Record) -> Verdict:
         self._step_aside_while_emitting()
-        if self.breaker.is_open():  # another in-flight delivery just failed: do not pile on
+        if self.breaker.is_open() and not self._last_chance:  # another delivery just failed: do not pile on
             return Verdict.STOP
         deadline = time.monotonic() + self.client.policy.window
         if self._pass_deadline is not None:
