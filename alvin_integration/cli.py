@@ -124,7 +124,7 @@ def _sync_metadata(args: argparse.Namespace) -> int:
     settings = _airflow_settings("sync-metadata")
     if settings is None:
         return 1
-    from alvin_integration.producers.airflow.adapters import parse_dags
+    from alvin_integration.producers.airflow.compat import parse_dags
     from alvin_integration.producers.airflow.dag_definitions import sync_dags
 
     dags, failed = parse_dags(args.dags_folder)

@@ -23,8 +23,8 @@ os.environ.update(AIRFLOW_HOME=HOME, AIRFLOW_CONFIG=os.path.join(HOME, "airflow.
 os.environ["AIRFLOW_CONN_BENCH_DB"] = "postgres://db.example.com:5432/warehouse"
 sys.path.insert(0, REPO)
 
-from alvin_integration.producers.airflow.lineage import sql as sql_module  # noqa: E402
-from alvin_integration.producers.airflow.lineage.task_lineage import lineage_of  # noqa: E402
+from alvin_integration.producers.airflow.extract import sql as sql_module  # noqa: E402
+from alvin_integration.producers.airflow.extract.task_lineage import lineage_of  # noqa: E402
 from alvin_integration.producers.airflow.read import read_task_try  # noqa: E402
 
 TRIES = 100

@@ -82,7 +82,7 @@ def test_a_failure_carries_its_error_and_the_retry_state(recorded: RecordingEmit
     if AIRFLOW_V_2_10_PLUS:
         listener().on_task_instance_failed(previous_state=None, task_instance=ti, error=error)
     else:  # before 2.10: from TaskInstance.handle_failure (the listener fires ahead of the state)
-        from alvin_integration.producers.airflow.adapters.legacy import after_handle_failure
+        from alvin_integration.producers.airflow.adapters.failure import after_handle_failure
 
         after_handle_failure(None, ti, error)
     (event,) = recorded.events

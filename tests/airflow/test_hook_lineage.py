@@ -8,8 +8,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from alvin_integration.producers.airflow.lineage import task_lineage
-from alvin_integration.producers.airflow.lineage.hook_lineage import hook_lineage, mark_start
+from alvin_integration.producers.airflow.extract import task_lineage
+from alvin_integration.producers.airflow.extract.hook_lineage import hook_lineage, mark_start
 from alvin_integration.producers.airflow.read import TaskTry
 from tests.support.skips import needs_hook_lineage
 
@@ -31,7 +31,7 @@ def sqlite_hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any
 
 
 def collector() -> Any:
-    from alvin_integration.producers.airflow.adapters import hook_lineage_collector
+    from alvin_integration.producers.airflow.compat import hook_lineage_collector
 
     return hook_lineage_collector()
 

@@ -198,12 +198,24 @@ def test_the_adapter_is_chosen_once_for_this_version() -> None:
         assert not hasattr(TaskInstance.handle_failure.__wrapped__, "__alvin_wrapped__")
 
 
+DOCUMENTED_BACKENDS = (
+    "alvin_integration.producers.airflow.lineage.backend.AlvinAirflowLineageBackend",
+    "alvin_integration.producers.airflow.lineage.backend.AlvinAirflowLineageBackendComposer",
+)
+
+
 def test_backend_classes_keep_their_documented_paths(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="alvin_integration"):
         module = importlib.import_module("alvin_integration.producers.airflow.lineage.backend")
         module.AlvinAirflowLineageBackend.send_lineage(operator=None, inlets=[], outlets=[], context={})
         module.AlvinAirflowLineageBackendComposer().send_lineage(operator=None, context={})
     assert issubclass(module.AlvinAirflowLineageBackendComposer, module.AlvinAirflowLineageBackend)
+    # what users' airflow.cfg names, and what `[lineage] backend` resolves it to: the path and both names
+    for documented in DOCUMENTED_BACKENDS:
+        path, _, name = documented.rpartition(".")
+        cls = getattr(importlib.import_module(path), name)
+        assert f"{cls.__module__}.{cls.__qualname__}" == documented
+    assert DOCUMENTED_BACKENDS[0] == version_compat.LINEAGE_BACKEND_CLASS
     if AIRFLOW_V_3_0_PLUS:
         from alvin_integration.logs import forget_said
 
@@ -219,8 +231,8 @@ def test_backend_classes_keep_their_documented_paths(caplog: pytest.LogCaptureFi
 
 
 def test_extractor_entry_points_come_from_what_airflow_read_when_it_read_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from alvin_integration.producers.airflow.adapters import entry_points
-    from alvin_integration.producers.airflow.lineage.extractors import GROUP, scan_entry_points
+    from alvin_integration.producers.airflow import compat
+    from alvin_integration.producers.airflow.extract.extractors import GROUP, scan_entry_points
 
     info = tmp_path / "my_lineage-1.0.dist-info"  # an installed distribution with an extractor
     info.mkdir()
@@ -229,7 +241,7 @@ def test_extractor_entry_points_come_from_what_airflow_read_when_it_read_them(tm
     sys.path.insert(0, str(tmp_path))
     try:
         caches = []
-        for name in entry_points.ENTRY_POINT_CACHES:
+        for name in compat.ENTRY_POINT_CACHES:
             try:
                 module = importlib.import_module(name)
             except ImportError:
@@ -239,12 +251,12 @@ def test_extractor_entry_points_come_from_what_airflow_read_when_it_read_them(tm
                 caches.append(grouped)
         for grouped in caches:
             grouped.cache_clear()  # as in a process where Airflow has not read them yet
-        assert entry_points.entry_points_airflow_read(GROUP) is None
+        assert compat.entry_points_airflow_read(GROUP) is None
         if not caches:  # 1.10 and 2.0-2.6 keep none: we read them ourselves, every time
             assert not AIRFLOW_V_3_0_PLUS
             return
         caches[0]()  # what Airflow does when it loads plugins
-        read = entry_points.entry_points_airflow_read(GROUP)
+        read = compat.entry_points_airflow_read(GROUP)
         assert read == scan_entry_points()
         assert ("MyOperator", "my_lineage:extract") in read
     finally:

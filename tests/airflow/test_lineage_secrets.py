@@ -11,7 +11,7 @@ import pytest
 
 from alvin_integration.emitter import Emitter
 from alvin_integration.producers.airflow import report
-from alvin_integration.producers.airflow.lineage import task_lineage
+from alvin_integration.producers.airflow.extract import task_lineage
 from tests.support.events import settings_for
 from tests.support.fault_server import refused_url
 

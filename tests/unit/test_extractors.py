@@ -9,8 +9,8 @@ from typing import Any, Iterator, Mapping, Optional
 import pytest
 
 from alvin_integration.model import Dataset
-from alvin_integration.producers.airflow.lineage import extractors
-from alvin_integration.producers.airflow.lineage.extractors import run_extractors
+from alvin_integration.producers.airflow.extract import extractors
+from alvin_integration.producers.airflow.extract.extractors import run_extractors
 
 PACKAGE = """
 def extract(task):

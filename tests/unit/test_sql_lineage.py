@@ -9,9 +9,9 @@ from typing import Any, Optional
 
 import pytest
 
-from alvin_integration.producers.airflow.lineage import sql as sql_module
-from alvin_integration.producers.airflow.lineage.connections import sql_source
-from alvin_integration.producers.airflow.lineage.sql import SqlSource, parse_sql, parse_sql_within, prepared
+from alvin_integration.producers.airflow.extract import sql as sql_module
+from alvin_integration.producers.airflow.extract.connections import sql_source
+from alvin_integration.producers.airflow.extract.sql import SqlSource, parse_sql, parse_sql_within, prepared
 
 pytest.importorskip("openlineage_sql", reason="SQL lineage needs the [sql] extra (tox installs it)")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from alvin_integration.producers.airflow.lineage import task_lineage
-from alvin_integration.producers.airflow.lineage.task_lineage import lineage_of
+from alvin_integration.producers.airflow.extract import task_lineage
+from alvin_integration.producers.airflow.extract.task_lineage import lineage_of
 from alvin_integration.producers.airflow.read import read_task_try
 from tests.support.skips import needs_sql_extra
 

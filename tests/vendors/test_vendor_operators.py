@@ -18,8 +18,8 @@ import pytest
 pytest.importorskip("airflow.providers.google.cloud.operators.bigquery", reason="the google provider")
 pytest.importorskip("airflow.providers.snowflake.hooks.snowflake", reason="the snowflake provider")
 
-from alvin_integration.producers.airflow.lineage import task_lineage
-from alvin_integration.producers.airflow.lineage.task_lineage import lineage_of
+from alvin_integration.producers.airflow.extract import task_lineage
+from alvin_integration.producers.airflow.extract.task_lineage import lineage_of
 from alvin_integration.producers.airflow.read import read_task_try
 from tests.support.airflow_home import RUN_DATE, airflow_env, init_db, run_airflow
 from tests.support.processes import MockBackendProcess, alvin_env, run_cli

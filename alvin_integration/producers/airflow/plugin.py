@@ -37,7 +37,7 @@ def _install_wrappers() -> None:
 def _hook_lineage_readers() -> List[Any]:
     if is_disabled():
         return []
-    from alvin_integration.producers.airflow.adapters import hook_lineage_readers
+    from alvin_integration.producers.airflow.compat import hook_lineage_readers
 
     return hook_lineage_readers()
 

@@ -16,7 +16,7 @@ from typing import Any, List, Optional, Sequence
 
 from alvin_integration.emitter import Emitter
 from alvin_integration.model import COMPLETE, FAIL, START, RunEvent
-from alvin_integration.producers.airflow.adapters import history
+from alvin_integration.producers.airflow import history
 from alvin_integration.producers.airflow.attrs import state_name
 from alvin_integration.producers.airflow.events import Host, dag_run_event, task_event
 from alvin_integration.producers.airflow.read import read_task_try

@@ -8,10 +8,10 @@ from alvin_integration.emitter import Emitter, flush, flush_at_exit, get_emitter
 from alvin_integration.model import COMPLETE, FAIL, START, Dataset
 from alvin_integration.once import MachineOnce
 from alvin_integration.producers.airflow import version_compat
-from alvin_integration.producers.airflow.adapters.tries import ends_its_process
+from alvin_integration.producers.airflow.compat import ends_its_process
 from alvin_integration.producers.airflow.composer import composer_facts
 from alvin_integration.producers.airflow.events import Host, dag_run_event, task_event
-from alvin_integration.producers.airflow.lineage.task_lineage import lineage_of
+from alvin_integration.producers.airflow.extract.task_lineage import lineage_of
 from alvin_integration.producers.airflow.read import read_task_try
 
 TERMINAL_EVENTS = (COMPLETE, FAIL)

@@ -1,10 +1,15 @@
-"""Version adapters: the only code that knows which Airflow it runs in. Chosen once, at import."""
+"""Version adapters: the listeners and wrappers of each Airflow, chosen once, at import.
+
+The version facts are read inside each function, as Airflow is: importing the package needs neither.
+What they share with extraction (reading a connection, DAG parsing, the try a callback is about)
+is in ``compat``; what two adapters share is in a module both import (``failure``).
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, List, Optional, Tuple
+from typing import Any, List
 
 from alvin_integration.logs import log_once
 
@@ -109,70 +114,3 @@ def reporting_gaps() -> List[str]:
         "`airflow dags test` reports task tries but no DAG run: Airflow calls DAG-run listeners from "
         "the scheduler (and backfills), not from `dags test`"
     ]
-
-
-def parse_dags(dags_folder: Optional[str] = None) -> Tuple[List[Any], List[str]]:
-    """The DAGs Airflow parses from ``dags_folder`` (default: its own) and the files that failed."""
-    from alvin_integration.producers.airflow import version_compat
-
-    if version_compat.AIRFLOW_V_3_1_PLUS:  # moved there in 3.1; example DAGs are a bundle of their own
-        from airflow.dag_processing.dagbag import DagBag
-
-        bag = DagBag(dag_folder=dags_folder)
-    else:
-        from airflow.models import DagBag
-
-        bag = DagBag(dag_folder=dags_folder, include_examples=False)
-    return list(bag.dags.values()), sorted(str(path) for path in bag.import_errors)
-
-
-def get_connection(conn_id: str) -> Any:
-    """The Airflow connection ``conn_id`` from the secrets backends, never opened, no password used.
-
-    Not through ``BaseHook.get_connection`` on 1.10 and 2.x: Airflow 2.2 logs the whole connection
-    there, password included.
-    """
-    from alvin_integration.producers.airflow import version_compat
-
-    if version_compat.AIRFLOW_V_3_0_PLUS:
-        try:
-            from airflow.sdk import BaseHook
-        except ImportError:  # 3.0 before the SDK exported it
-            from airflow.hooks.base import BaseHook
-        return BaseHook.get_connection(conn_id)  # logs the connection id only
-    if version_compat.AIRFLOW_V_2_PLUS:
-        from airflow.models.connection import Connection
-
-        return Connection.get_connection_from_secrets(conn_id)
-    from airflow.hooks.base_hook import BaseHook
-
-    return BaseHook.get_connections(conn_id)[0]  # the list, which 1.10 reads without logging
-
-
-def hook_lineage_readers() -> List[Any]:
-    """Our hook-lineage reader class for the plugin (Airflow 2.10+ and 3.x), so hooks collect lineage.
-
-    Airflow's hooks record what they read and write only when some plugin registers a reader.
-    """
-    from alvin_integration.producers.airflow import version_compat
-
-    if version_compat.AIRFLOW_V_3_0_PLUS:
-        from airflow.sdk.lineage import HookLineageReader
-    elif version_compat.AIRFLOW_V_2_10_PLUS:
-        from airflow.lineage.hook import HookLineageReader
-    else:
-        return []
-    return [type("AlvinHookLineageReader", (HookLineageReader,), {"__module__": __name__})]
-
-
-def hook_lineage_collector() -> Any:
-    """This process's hook-lineage collector (Airflow 2.10+ and 3.x), else None."""
-    from alvin_integration.producers.airflow import version_compat
-
-    if version_compat.AIRFLOW_V_3_0_PLUS:
-        from airflow.sdk.lineage import get_hook_lineage_collector
-    elif version_compat.AIRFLOW_V_2_10_PLUS:
-        from airflow.lineage.hook import get_hook_lineage_collector
-    else:
-        return None
-    return get_hook_lineage_collector()

@@ -24,9 +24,10 @@ from typing import Any
 from airflow.listeners import hookimpl
 
 from alvin_integration.guard import call_guarded
+from alvin_integration.producers.airflow.adapters.failure import after_handle_failure
 from alvin_integration.producers.airflow.adapters.lazy_report import COMPLETE, FAIL, START, report_task
-from alvin_integration.producers.airflow.adapters.tries import current_try
 from alvin_integration.producers.airflow.attrs import state_name
+from alvin_integration.producers.airflow.compat import current_try
 from alvin_integration.producers.airflow.version_compat import AIRFLOW_V_2_5_PLUS, AIRFLOW_V_2_10_PLUS
 from alvin_integration.producers.airflow.wrap import wrap_after
 
@@ -103,8 +104,6 @@ def install_wrappers() -> None:
     else:
         wrap_after(taskinstance.TaskInstance, "_run_finished_callback", what, _after_finished_callback)
     if not AIRFLOW_V_2_10_PLUS:
-        from alvin_integration.producers.airflow.adapters.legacy import after_handle_failure
-
         wrap_after(
             taskinstance.TaskInstance, "handle_failure", "reporting a task failure", after_handle_failure
         )

@@ -41,7 +41,7 @@ def report_definition(dag: Any) -> None:
 
 
 def datasets(entities: Any) -> Any:
-    """``lineage.declared.datasets``, imported on first use."""
-    from alvin_integration.producers.airflow.lineage.declared import datasets as read
+    """``extract.declared.datasets``, imported on first use."""
+    from alvin_integration.producers.airflow.extract.declared import datasets as read
 
     return read(entities)

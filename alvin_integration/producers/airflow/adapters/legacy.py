@@ -16,11 +16,10 @@ plugin load, which these versions do before the task executes and when the sched
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
 from typing import Any, Dict, List, Optional
 
 from alvin_integration.guard import call_guarded
+from alvin_integration.producers.airflow.adapters.failure import REPORTED, after_handle_failure, try_key
 from alvin_integration.producers.airflow.adapters.lazy_report import (
     COMPLETE,
     FAIL,
@@ -31,36 +30,9 @@ from alvin_integration.producers.airflow.adapters.lazy_report import (
     report_task,
 )
 from alvin_integration.producers.airflow.adapters.query_ids import recorded_query_ids, watch_snowflake_queries
-from alvin_integration.producers.airflow.adapters.tries import current_try
 from alvin_integration.producers.airflow.attrs import state_name
+from alvin_integration.producers.airflow.compat import current_try
 from alvin_integration.producers.airflow.wrap import wrap_after
-
-_MAX_REMEMBERED = 10_000
-
-
-class _Once:
-    """Remembers what this process reported, so a wrapper called repeatedly reports once."""
-
-    def __init__(self) -> None:
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def first(self, key: str) -> bool:
-        with self._lock:
-            if key in self._seen:
-                return False
-            self._seen[key] = None
-            if len(self._seen) > _MAX_REMEMBERED:
-                self._seen.popitem(last=False)
-            return True
-
-
-_once = _Once()
-
-
-def _key(ti: Any, what: str) -> str:
-    dag_run = getattr(ti, "run_id", None) or ti.execution_date  # Airflow 1.10 has no run_id on a TI
-    return f"{ti.dag_id}|{ti.task_id}|{dag_run}|{current_try(ti)}|{what}"
 
 
 def _after_render_templates(result: Any, ti: Any, *args: Any, **kwargs: Any) -> None:
@@ -68,22 +40,14 @@ def _after_render_templates(result: Any, ti: Any, *args: Any, **kwargs: Any) -> 
     # 1.10 sets RUNNING in the supervising process. A webserver rendering a running try may
     # report it too: its START has the same event id, which the receiver dedupes.
     running = getattr(ti, "pid", None) == os.getpid() or state_name(ti.state) == "running"
-    if running and _once.first(_key(ti, START)):
+    if running and REPORTED.first(try_key(ti, START)):
         # guarded on its own: a problem watching Snowflake queries must not cost the START
         call_guarded("watching Snowflake queries", watch_snowflake_queries)
         report_task(START, ti, current_try(ti), "running")
 
 
-def after_handle_failure(result: Any, ti: Any, *args: Any, **kwargs: Any) -> None:
-    """Report the FAIL (``up_for_retry`` included) of the try ``TaskInstance.handle_failure`` ended."""
-    error = kwargs.get("error", args[0] if args else None)
-    if _once.first(_key(ti, FAIL)):
-        state = state_name(ti.state) or "failed"
-        report_task(FAIL, ti, current_try(ti), state, error, query_ids=recorded_query_ids())
-
-
 def _after_set_duration(result: Any, ti: Any, *args: Any, **kwargs: Any) -> None:
-    if state_name(ti.state) == "skipped" and _once.first(_key(ti, "skipped")):
+    if state_name(ti.state) == "skipped" and REPORTED.first(try_key(ti, "skipped")):
         report_task(COMPLETE, ti, current_try(ti), "skipped")
 
 
@@ -92,7 +56,7 @@ def _after_update_state(result: Any, dag_run: Any, *args: Any, **kwargs: Any) ->
     # START of a running run is reported once for the machine, not once per process.
     state = state_name(dag_run.state)
     event = {"running": START, "success": COMPLETE, "failed": FAIL}.get(state or "")
-    if not event or not _once.first(f"dagrun|{dag_run.dag_id}|{dag_run.run_id}|{event}"):
+    if not event or not REPORTED.first(f"dagrun|{dag_run.dag_id}|{dag_run.run_id}|{event}"):
         return
     reported = report_dag_run_once(event, dag_run, None if event != FAIL else "DAG run failed")
     if reported and event == START:  # and the DAG's definition, if its structure changed
@@ -115,7 +79,7 @@ def report_success_from_backend(
 ) -> None:
     """Report the COMPLETE of the try that just ran, with the inlets/outlets Airflow resolved."""
     ti = context.get("ti") or context.get("task_instance")
-    if ti is None or not _once.first(_key(ti, COMPLETE)):
+    if ti is None or not REPORTED.first(try_key(ti, COMPLETE)):
         return
     report_task(
         COMPLETE,

@@ -1,1 +1,1 @@
-"""The ``[lineage] backend`` classes users name in airflow.cfg."""
+"""The ``[lineage] backend`` classes users name in airflow.cfg (extraction is in ``extract``)."""

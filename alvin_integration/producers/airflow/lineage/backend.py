@@ -15,6 +15,7 @@ from typing import Any, Optional
 from alvin_integration.guard import never_raise
 from alvin_integration.logs import log_once
 from alvin_integration.producers.airflow import version_compat
+from alvin_integration.producers.airflow.adapters.legacy import report_success_from_backend
 
 try:  # Airflow 1.10 and 2.x
     from airflow.lineage.backend import LineageBackend as _Base
@@ -52,8 +53,6 @@ class AlvinAirflowLineageBackend(_Base):  # type: ignore[misc,valid-type]
                 "[lineage] backend setting is not needed and reports nothing (no double reports)",
             )
             return
-        from alvin_integration.producers.airflow.adapters.legacy import report_success_from_backend
-
         report_success_from_backend(operator, inlets, outlets, context or {})
 
 

@@ -10,7 +10,7 @@ import json
 from typing import Any, Dict, Optional
 
 from alvin_integration.producers.airflow.attrs import read_attr
-from alvin_integration.producers.airflow.lineage.sql import SqlSource
+from alvin_integration.producers.airflow.extract.sql import SqlSource
 
 # conn_type: (namespace scheme, default port, sqlparser dialect, name parts, unquoted name folding)
 _HOST_PORT = {

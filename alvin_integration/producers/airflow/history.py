@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from alvin_integration.producers.airflow import version_compat
-from alvin_integration.producers.airflow.adapters.tries import current_try
+from alvin_integration.producers.airflow.compat import current_try
 
 TRY_FIELDS = (
     "dag_id",

@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from alvin_integration.model import Dataset
 from alvin_integration.producers.airflow.attrs import read_attr
-from alvin_integration.producers.airflow.lineage.declared import uri_to_dataset
+from alvin_integration.producers.airflow.compat import hook_lineage_collector
+from alvin_integration.producers.airflow.extract.declared import uri_to_dataset
 
 SQL_JOB = "sql_job"  # the extra key of common-sql's hooks
 _marks: Dict[str, Tuple[int, int, int]] = {}  # a try's run id -> what was collected at its START
@@ -45,15 +46,9 @@ def _collected(collector: Any) -> Tuple[List[Any], List[Any], List[Any]]:
     return list(lineage.inputs or []), list(lineage.outputs or []), list(read_attr(lineage, "extra") or [])
 
 
-def _collector() -> Any:
-    from alvin_integration.producers.airflow.adapters import hook_lineage_collector
-
-    return hook_lineage_collector()
-
-
 def mark_start(run_id: str) -> None:
     """Remember what was collected before this try started (its end reports only what came after)."""
-    inputs, outputs, extra = _collected(_collector())
+    inputs, outputs, extra = _collected(hook_lineage_collector())
     _marks[run_id] = (len(inputs), len(outputs), len(extra))
     if len(_marks) > 10_000:
         _marks.pop(next(iter(_marks)))
@@ -75,7 +70,7 @@ def _conn_id_of(hook: Any) -> Optional[str]:
 
 def hook_lineage(run_id: str) -> HookLineage:
     """What this try's hooks collected since its START (everything, if its START was not seen here)."""
-    inputs, outputs, extra = _collected(_collector())
+    inputs, outputs, extra = _collected(hook_lineage_collector())
     skip_in, skip_out, skip_extra = _marks.pop(run_id, (0, 0, 0))
     found = HookLineage()
     for infos, skip, target in ((inputs, skip_in, found.inputs), (outputs, skip_out, found.outputs)):

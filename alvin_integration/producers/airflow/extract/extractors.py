@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 from alvin_integration.model import ALVIN_FACET_SCHEMA_URL, Dataset, Facet
-from alvin_integration.producers.airflow.adapters.entry_points import entry_points_airflow_read
-from alvin_integration.producers.airflow.lineage.declared import entity_to_dataset
+from alvin_integration.producers.airflow.compat import entry_points_airflow_read
+from alvin_integration.producers.airflow.extract.declared import entity_to_dataset
 
 GROUP = "alvin_integration.extractors"
 EVERY_OPERATOR = "*"

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from alvin_integration.model import Dataset, ExternalQueryRunFacet, ExtractionErrorRunFacet, Facet
 from alvin_integration.producers.airflow.attrs import read_attr
-from alvin_integration.producers.airflow.lineage.declared import declared_datasets
-from alvin_integration.producers.airflow.lineage.extractors import run_extractors
-from alvin_integration.producers.airflow.lineage.hook_lineage import SqlJob, hook_lineage, mark_start
+from alvin_integration.producers.airflow.compat import get_connection
+from alvin_integration.producers.airflow.extract.declared import declared_datasets
+from alvin_integration.producers.airflow.extract.extractors import run_extractors
+from alvin_integration.producers.airflow.extract.hook_lineage import SqlJob, hook_lineage, mark_start
 from alvin_integration.producers.airflow.read import TaskTry
 
 if TYPE_CHECKING:  # the SQL modules are imported by the first SQL of a process: most tasks run none
-    from alvin_integration.producers.airflow.lineage.sql import SqlSource
+    from alvin_integration.producers.airflow.extract.sql import SqlSource
 
 # How long a try's end waits for its SQL to be parsed (the parse runs on a worker thread, beside the
 # task, from its START): after the whole execute, what a parse of up to 1 MB of SQL may still need.
@@ -41,15 +42,14 @@ class FoundLineage:
 
 def _connection_source(conn_id: str) -> Optional[SqlSource]:
     if conn_id not in _sources:
-        from alvin_integration.producers.airflow.adapters import get_connection
-        from alvin_integration.producers.airflow.lineage.connections import sql_source
+        from alvin_integration.producers.airflow.extract.connections import sql_source  # with the SQL modules
 
         _sources[conn_id] = sql_source(get_connection(conn_id))
     return _sources[conn_id]
 
 
 def _source_of(conn_id: str, task: Any) -> Optional[SqlSource]:
-    from alvin_integration.producers.airflow.lineage.sql import SqlSource
+    from alvin_integration.producers.airflow.extract.sql import SqlSource
 
     if type(task).__name__.startswith("BigQuery"):  # always "bigquery"; the project qualifies tables
         project = read_attr(task, "project_id")
@@ -70,7 +70,7 @@ def _add(found: List[Dataset], more: List[Dataset]) -> None:
 
 def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error], wait: float) -> int:
     """Add the tables of the task's SQL; the number of statements looked at."""
-    from alvin_integration.producers.airflow.lineage.sql import parse_sql_within
+    from alvin_integration.producers.airflow.extract.sql import parse_sql_within
 
     try:
         source = _source_of(task_try.conn_id, task_try.task) if task_try.conn_id else None
@@ -103,7 +103,7 @@ def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error], wa
 
 def _hook_sql(job: SqlJob, found: FoundLineage, errors: List[Error]) -> Optional[str]:
     """Add the tables of one statement a hook ran; the query source (``snowflake``...) if known."""
-    from alvin_integration.producers.airflow.lineage.sql import parse_sql_within
+    from alvin_integration.producers.airflow.extract.sql import parse_sql_within
 
     source = _connection_source(job.conn_id) if job.conn_id else None
     if source is None:
