@@ -7,6 +7,7 @@ or raises into the host: callers are guarded.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
@@ -14,19 +15,45 @@ from typing import Any, Dict, List, Optional, Tuple
 from alvin_integration.model import Dataset, Facet, iso_time, task_run_id
 from alvin_integration.producers.airflow.attrs import read_attr, short_text
 
-CONN_ID_ATTRIBUTES = (
+# The connections SQL runs on, as operators name them, in the order they are looked for.
+SQL_CONN_ID_ATTRIBUTES = (
     "conn_id",
-    "gcp_conn_id",
-    "postgres_conn_id",
-    "snowflake_conn_id",
-    "mysql_conn_id",
-    "http_conn_id",
-    "aws_conn_id",
-    "ssh_conn_id",
     "sql_conn_id",
+    "source_conn_id",
+    "postgres_conn_id",
+    "mysql_conn_id",
+    "mssql_conn_id",
+    "oracle_conn_id",
+    "snowflake_conn_id",
+    "trino_conn_id",
+    "presto_conn_id",
+    "redshift_conn_id",
+    "databricks_conn_id",
     "sqlite_conn_id",
-    "bigquery_conn_id",
+    "vertica_conn_id",
+    "exasol_conn_id",
+    "teradata_conn_id",
+    "jdbc_conn_id",
+    "odbc_conn_id",
+    "hiveserver2_conn_id",
+    "hive_cli_conn_id",
 )
+# A cloud platform's connection runs the SQL of the platform's own operators (BigQuery's jobs), but
+# is a transfer's destination (the GCS of PostgresToGCSOperator, the S3 of SqlToS3Operator).
+PLATFORM_CONN_ID_ATTRIBUTES = (
+    "gcp_conn_id",
+    "bigquery_conn_id",
+    "google_cloud_storage_conn_id",
+    "aws_conn_id",
+)
+CONN_ID_ATTRIBUTES = (
+    *SQL_CONN_ID_ATTRIBUTES,
+    *PLATFORM_CONN_ID_ATTRIBUTES,
+    "http_conn_id",
+    "ssh_conn_id",
+)
+# <Source>To<Destination>Operator (or 1.10's ...Transfer): its SQL runs on its source's connection.
+_TRANSFER = re.compile(r"^([A-Z][A-Za-z0-9]*?)To[A-Z][A-Za-z0-9]*?(?:Operator|Transfer)?$")
 
 
 @dataclass
@@ -100,9 +127,41 @@ def _created_hook(task: Any) -> Any:
         return None
 
 
+def _first_conn_id(task: Any, names: Tuple[str, ...]) -> Optional[str]:
+    return next((v for v in (read_attr(task, n) for n in names) if isinstance(v, str) and v), None)
+
+
 def conn_id_of(task: Any) -> Optional[str]:
-    """The Airflow connection id an operator names, under any of the common attribute names."""
-    return next((v for v in (read_attr(task, n) for n in CONN_ID_ATTRIBUTES) if isinstance(v, str)), None)
+    """The Airflow connection id an operator works with: the one its SQL runs on, else the first named."""
+    conn_id, _ = sql_conn_id_of(task)
+    return conn_id or _first_conn_id(task, CONN_ID_ATTRIBUTES)
+
+
+def sql_conn_id_of(task: Any) -> Tuple[Optional[str], Optional[str]]:
+    """The connection an operator's SQL runs on, which names its tables; else None and why.
+
+    A transfer's SQL runs on its source (``postgres_conn_id`` of PostgresToGCSOperator,
+    ``sql_conn_id`` of SqlToS3Operator, ``source_conn_id`` of GenericTransfer), never on its
+    destination's connection (``gcp_conn_id``, ``aws_conn_id``, ``destination_conn_id``): a table
+    named from the destination would be one that does not exist.
+    """
+    name = type(task).__name__
+    match = _TRANSFER.match(name)
+    if match is None and name != "GenericTransfer":
+        return _first_conn_id(task, SQL_CONN_ID_ATTRIBUTES + PLATFORM_CONN_ID_ATTRIBUTES), None
+    source = (match.group(1) if match else "").lower()  # "postgres", "mysql", "sql", "hive"...
+    names = (
+        "source_conn_id",
+        *(
+            attribute
+            for attribute in SQL_CONN_ID_ATTRIBUTES
+            if source and (attribute.startswith(source) or (source == "sql" and attribute == "conn_id"))
+        ),
+    )
+    conn_id = _first_conn_id(task, names)
+    if conn_id is None:
+        return None, f"{name} is a transfer and names no connection its SQL runs on (its source's)"
+    return conn_id, None
 
 
 def read_task_try(

@@ -16,7 +16,7 @@ from alvin_integration.producers.airflow.compat import get_connection
 from alvin_integration.producers.airflow.extract.declared import declared_datasets
 from alvin_integration.producers.airflow.extract.extractors import run_extractors
 from alvin_integration.producers.airflow.extract.hook_lineage import SqlJob, hook_lineage, mark_start
-from alvin_integration.producers.airflow.read import TaskTry
+from alvin_integration.producers.airflow.read import TaskTry, sql_conn_id_of
 
 if TYPE_CHECKING:  # the SQL modules are imported by the first SQL of a process: most tasks run none
     from alvin_integration.producers.airflow.extract.sql import SqlSource
@@ -72,15 +72,14 @@ def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error], wa
     """Add the tables of the task's SQL; the number of statements looked at."""
     from alvin_integration.producers.airflow.extract.sql import parse_sql_within
 
+    conn_id, why = sql_conn_id_of(task_try.task)  # the connection that runs it, never a destination's
     try:
-        source = _source_of(task_try.conn_id, task_try.task) if task_try.conn_id else None
+        source = _source_of(conn_id, task_try.task) if conn_id else None
     except Exception as exc:  # the connection is unknown here, or its secrets backend failed
-        errors.append(
-            (None, f"connection {task_try.conn_id!r} could not be read: {type(exc).__name__}: {exc}", None)
-        )
+        errors.append((None, f"connection {conn_id!r} could not be read: {type(exc).__name__}: {exc}", None))
         return 1
     if source is None:
-        why = f"connection {task_try.conn_id!r} names no database" if task_try.conn_id else "no connection"
+        why = why or (f"connection {conn_id!r} names no database" if conn_id else "no connection")
         errors.append((None, f"tables not named from SQL: {why}", None))
         return 1
     statements = read_attr(task_try.task, "sql")
