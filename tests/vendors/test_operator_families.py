@@ -269,6 +269,94 @@ CASES: List[Tuple[str, Dict[str, Any], Pairs, Pairs]] = [
         [("s3://s3-raw", "events")],
         [("gs://landing", "events")],
     ),
+    (
+        "airflow.providers.amazon.aws.operators.s3.S3CopyObjectOperator",
+        {
+            "source_bucket_key": "s3://landing/in/orders.csv",
+            "dest_bucket_name": "archive",
+            "dest_bucket_key": "2026/orders.csv",
+            "aws_conn_id": "alvin_aws",
+        },
+        [("s3://landing", "in/orders.csv")],
+        [("s3://archive", "2026/orders.csv")],
+    ),
+    (
+        "airflow.providers.amazon.aws.operators.s3.S3CreateObjectOperator",
+        {"s3_bucket": "flags", "s3_key": "done/orders.txt", "data": "ok", "aws_conn_id": "alvin_aws"},
+        [],
+        [("s3://flags", "done/orders.txt")],
+    ),
+    (
+        "airflow.providers.amazon.aws.transfers.s3_to_redshift.S3ToRedshiftOperator",
+        {
+            "s3_bucket": "landing",
+            "s3_key": "orders/",
+            "schema": "sales",
+            "table": "orders",
+            "redshift_data_api_kwargs": {"cluster_identifier": "warehouse", "database": "dev"},
+            "aws_conn_id": "alvin_aws",
+        },
+        [("s3://landing", "orders")],
+        [("redshift://warehouse.eu-west-1:5439", "dev.sales.orders")],
+    ),
+    (
+        "airflow.providers.amazon.aws.transfers.s3_to_sql.S3ToSqlOperator",
+        {
+            "s3_bucket": "landing",
+            "s3_key": "orders.csv",
+            "table": "orders",
+            "schema": "staging",
+            "sql_conn_id": "alvin_pg",
+            "parser": list,
+            "aws_conn_id": "alvin_aws",
+        },
+        [("s3://landing", "orders.csv")],
+        [("postgres://db.acme:5432", "shop.staging.orders")],
+    ),
+    (
+        "airflow.providers.amazon.aws.transfers.gcs_to_s3.GCSToS3Operator",
+        {
+            "gcs_bucket": "exports",
+            "prefix": "orders/",
+            "dest_s3_key": "s3://landing/orders/",
+            "gcp_conn_id": "alvin_gcp",
+        },
+        [("gs://exports", "orders")],
+        [("s3://landing", "orders")],
+    ),
+    (
+        "airflow.providers.amazon.aws.transfers.dynamodb_to_s3.DynamoDBToS3Operator",
+        {
+            "dynamodb_table_name": "users",
+            "s3_bucket_name": "backups",
+            "s3_key_prefix": "ddb/users/",
+            "file_size": 1000,
+        },
+        [],
+        [("s3://backups", "ddb/users")],
+    ),
+    (
+        "airflow.providers.amazon.aws.transfers.sftp_to_s3.SFTPToS3Operator",
+        {
+            "sftp_path": "/exports/orders.csv",
+            "s3_bucket": "landing",
+            "s3_key": "sftp/orders.csv",
+            "sftp_conn_id": "alvin_sftp",
+        },
+        [("file://files.acme.com", "/exports/orders.csv")],
+        [("s3://landing", "sftp/orders.csv")],
+    ),
+    (
+        "airflow.providers.amazon.aws.transfers.s3_to_sftp.S3ToSFTPOperator",
+        {
+            "s3_bucket": "landing",
+            "s3_key": "out/orders.csv",
+            "sftp_path": "/imports/orders.csv",
+            "sftp_conn_id": "alvin_sftp",
+        },
+        [("s3://landing", "out/orders.csv")],
+        [("file://files.acme.com", "/imports/orders.csv")],
+    ),
 ]
 
 
@@ -360,6 +448,50 @@ SQL_CASES: List[Tuple[str, Dict[str, Any], SqlToParse]] = [
             "conn_id": "alvin_pg",
         },
         SqlToParse("SELECT COUNT(*) FROM orders", conn_id="alvin_pg"),
+    ),
+    (
+        "airflow.providers.amazon.aws.operators.athena.AthenaOperator",
+        {
+            "query": "INSERT INTO agg SELECT * FROM events",
+            "database": "web",
+            "output_location": "s3://athena-results/",
+            "aws_conn_id": "alvin_aws",
+        },
+        SqlToParse(
+            "INSERT INTO agg SELECT * FROM events",
+            namespace="awsathena://athena.eu-west-1.amazonaws.com",
+            dialect="athena",
+            database="AwsDataCatalog",
+            schema="web",
+            case="lower",
+        ),
+    ),
+    (
+        "airflow.providers.amazon.aws.operators.redshift_data.RedshiftDataOperator",
+        {
+            "sql": "SELECT * FROM sales.orders",
+            "cluster_identifier": "warehouse",
+            "database": "dev",
+            "region_name": "us-east-1",
+        },
+        SqlToParse(
+            "SELECT * FROM sales.orders",
+            namespace="redshift://warehouse.us-east-1:5439",
+            dialect="redshift",
+            database="dev",
+            schema="public",
+            case="lower",
+        ),
+    ),
+    (
+        "airflow.providers.amazon.aws.transfers.sql_to_s3.SqlToS3Operator",
+        {
+            "query": "SELECT * FROM raw.customers",
+            "s3_bucket": "exports",
+            "s3_key": "customers.parquet",
+            "sql_conn_id": "alvin_pg",
+        },
+        SqlToParse("SELECT * FROM raw.customers", conn_id="alvin_pg"),
     ),
 ]
 
