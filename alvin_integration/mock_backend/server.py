@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
+import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
-from alvin_integration.mock_backend.page import render_runs
+from alvin_integration.mock_backend.explorer import Explorer, event_view
+from alvin_integration.mock_backend.page import (
+    STATIC_TYPES,
+    render_event,
+    render_lineage,
+    render_runs,
+    static_file,
+)
 from alvin_integration.mock_backend.store import Store
 from alvin_integration.mock_backend.validate import metadata_problems, run_event_problems
 
@@ -28,6 +37,7 @@ class MockAlvinServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.store = store
         self.api_key = api_key
+        self.explorer = Explorer(store)
 
     @property
     def url(self) -> str:
@@ -50,11 +60,21 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # quiet: the page and /api/v1/events show what arrived
 
     def _send(self, status: int, payload: Any, content_type: str = "application/json") -> None:
-        text = payload if isinstance(payload, str) else json.dumps(payload)
-        body = text.encode("utf-8")
+        if isinstance(payload, bytes):
+            body = payload
+        else:
+            body = (payload if isinstance(payload, str) else json.dumps(payload)).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        if content_type.startswith("text/html"):
+            # the explorer's pages run only their own script, whatever an event holds
+            self.send_header(
+                "Content-Security-Policy",
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                "connect-src 'self'; form-action 'self'; base-uri 'none'",
+            )
+        self.send_header("X-Content-Type-Options", "nosniff")
         self.end_headers()
         self.wfile.write(body)
 
@@ -71,11 +91,46 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, store.metadata())
         elif url.path == "/api/v1/deliveries":
             self._send(200, store.deliveries())
-        elif url.path == "/":
-            page = render_runs(store.runs(), store.count())
-            self._send(200, page, "text/html; charset=utf-8")
         else:
-            self._send(404, {"error": f"no such path: {url.path}"})
+            self._explorer(url.path, query)
+
+    def _explorer(self, path: str, query: Dict[str, str]) -> None:
+        """The explorer's pages and the JSON behind them."""
+        store, explorer, page = self.server.store, self.server.explorer, "text/html; charset=utf-8"
+        try:
+            limit = int(query.get("limit") or 0)
+            offset = int(query.get("offset") or 0)
+        except ValueError:
+            self._send(400, {"error": "limit and offset must be integers"})
+            return
+        dag_id, state = query.get("dag_id") or None, query.get("state") or None
+        event = re.fullmatch(r"/(?:api/v1/)?events/(\d{1,18})", path)
+        node = re.fullmatch(r"/api/v1/explorer/nodes/([a-z]\d{1,9})", path)
+        static = static_file(path[len("/static/") :]) if path.startswith("/static/") else None
+        if path == "/":
+            runs = explorer.runs(dag_id, state, limit or 50, offset)
+            self._send(200, render_runs(runs, store.count(), dag_id, state), page)
+        elif path == "/api/v1/explorer/runs":
+            self._send(200, explorer.runs(dag_id, state, limit or 50, offset))
+        elif path == "/lineage":
+            self._send(200, render_lineage(store.count()), page)
+        elif path == "/api/v1/explorer/graph":
+            self._send(200, explorer.graph(dag_id, limit or 500))
+        elif node is not None:
+            details = explorer.node(node.group(1))
+            self._send(*((200, details) if details else (404, {"error": f"no such node: {node.group(1)}"})))
+        elif event is not None:
+            view = event_view(store, int(event.group(1)))
+            if view is None:
+                self._send(404, {"error": f"no such event: {event.group(1)}"})
+            elif path.startswith("/api/"):
+                self._send(200, view)
+            else:
+                self._send(200, render_event(view, store.count()), page)
+        elif static is not None:
+            self._send(200, static, STATIC_TYPES[os.path.splitext(path)[1]])
+        else:
+            self._send(404, {"error": f"no such path: {path}"})
 
     def do_POST(self) -> None:
         path = urlsplit(self.path).path

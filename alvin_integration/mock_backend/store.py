@@ -149,48 +149,23 @@ class Store:
             ).fetchall()
         return [dict(r) for r in rows]
 
-    def runs(self) -> List[Dict[str, Any]]:
-        """One row per run: job, latest state and times, for the HTML page."""
+    def rows_after(self, seq: int, limit: int = 5_000) -> List[Dict[str, Any]]:
+        """Stored events with a sequence number above ``seq``, oldest first, as stored (body unparsed)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT run_id, job_namespace, job_name, event_type, event_time, body FROM events "
-                "ORDER BY seq"
+                "SELECT seq, received_at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
             ).fetchall()
-        runs: Dict[str, Dict[str, Any]] = {}
-        for row in rows:
-            run = runs.setdefault(
-                row["run_id"],
-                {
-                    "run_id": row["run_id"],
-                    "job": row["job_name"],
-                    "namespace": row["job_namespace"],
-                    "events": 0,
-                },
-            )
-            run["events"] += 1
-            run["last_event"] = row["event_type"]
-            run["last_time"] = row["event_time"]
-            try:
-                _summarise(run, json.loads(row["body"]))
-            except Exception:  # one odd event must not break the page: its row says so
-                run["state"] = "(unreadable event)"
-        return list(runs.values())
+        return [dict(r) for r in rows]
+
+    def event_row(self, seq: int) -> Optional[Dict[str, Any]]:
+        """One stored event by its sequence number (body unparsed), None if there is none."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT seq, idempotency_key, received_at, body FROM events WHERE seq = ?", (seq,)
+            ).fetchone()
+        return dict(row) if row is not None else None
 
     def count(self) -> int:
         """How many (deduplicated) events are stored."""
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
-
-
-def _datasets(items: Any) -> List[str]:
-    if not isinstance(items, list):
-        return []
-    return [f"{d.get('namespace')}/{d.get('name')}" for d in items if isinstance(d, dict)]
-
-
-def _summarise(run: Dict[str, Any], event: Any) -> None:
-    """Fold one stored event into its run's row (state, inputs, outputs)."""
-    details = ((event.get("run") or {}).get("facets") or {}).get("alvin") or {}
-    run["state"] = details.get("state") or run.get("state")
-    run["inputs"] = _datasets(event.get("inputs")) or run.get("inputs", [])
-    run["outputs"] = _datasets(event.get("outputs")) or run.get("outputs", [])
