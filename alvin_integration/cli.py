@@ -30,6 +30,7 @@ def _mock_backend(args: argparse.Namespace) -> int:
     server = make_server(args.host, args.port, args.db, args.api_key)
     key_rule = "checking X-API-KEY against --api-key" if args.api_key else "accepting any non-empty X-API-KEY"
     print(f"mock Alvin API on {server.url} (db: {args.db}, {key_rule})", flush=True)
+    print(f"lineage explorer: {server.url}/ (runs) and {server.url}/lineage (graph)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -177,7 +178,7 @@ def _reconcile(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from alvin_integration.demo import run_demo
 
-    return run_demo(keep=args.keep)
+    return run_demo(keep=args.keep, serve=not args.no_serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -207,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="run the example DAG through this Airflow to a local mock API")
     demo.add_argument("--keep", action="store_true", help="keep the temporary Airflow home")
+    demo.add_argument(
+        "--no-serve", action="store_true", help="exit after the summary instead of serving the explorer"
+    )
     demo.set_defaults(func=_demo)
 
     spool = commands.add_parser("spool", help="inspect or deliver the local event spool")

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from typing import Callable, Dict, List
 
 from alvin_integration.config import load_settings
@@ -52,8 +53,18 @@ def table(store: Store) -> List[str]:
     return lines
 
 
-def run_demo(keep: bool = False, out: Callable[[str], None] = print) -> int:
-    """Run the demo; 0 when the mock API received events."""
+def serve_until_interrupted(url: str, out: Callable[[str], None]) -> None:
+    """Keep the mock API (serving in its thread) up until Ctrl-C, its explorer's URL printed."""
+    out(f"==> the lineage explorer: {url}/  (runs; the graph at {url}/lineage). Ctrl-C to stop.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        out("")
+
+
+def run_demo(keep: bool = False, out: Callable[[str], None] = print, serve: bool = False) -> int:
+    """Run the demo; 0 when the mock API received events. ``serve``: then show them until Ctrl-C."""
     try:
         from alvin_integration.producers.airflow import version_compat
     except Exception:  # no Airflow in this environment
@@ -98,8 +109,11 @@ def run_demo(keep: bool = False, out: Callable[[str], None] = print) -> int:
         out("==> what the Alvin API received")
         for line in table(server.store):
             out(line)
-        out(f"({len(server.store.events())} events; the mock API's page was at {server.url}/)")
-        return 0 if server.store.events() else 1
+        received = server.store.count()
+        out(f"({received} events)")
+        if received and serve:
+            serve_until_interrupted(server.url, out)
+        return 0 if received else 1
     finally:
         server.shutdown()
         if not keep:
