@@ -84,7 +84,7 @@ def test_lineage_page_draws_the_example_dag_and_shows_a_failed_task_s_error(
     details = browser_page.locator("#details")
     details.locator("tr.run").first.wait_for()
     assert details.locator("h3").inner_text() == "alvin_example.fail"
-    assert details.locator("tr.run td.error").inner_text() == "ValueError: this task fails on purpose"
+    assert details.locator("tr.run-error td.error").inner_text() == "ValueError: this task fails on purpose"
 
     browser_page.click(f'svg .node[data-id="{totals}"]')
     details.locator("table.columns").wait_for()

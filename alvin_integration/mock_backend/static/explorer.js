@@ -183,7 +183,7 @@
   function runsTable(runs) {
     const table = el("table", null, "runs");
     const head = el("tr");
-    for (const name of ["DAG run", "try", "state", "took", "error", "events"]) {
+    for (const name of ["DAG run", "try", "state", "took", "events"]) {
       head.appendChild(el("th", name));
     }
     table.appendChild(head);
@@ -195,9 +195,16 @@
       state.appendChild(el("span", run.state || "-", "state " + stateClass(run.state)));
       row.appendChild(state);
       row.appendChild(el("td", duration(run.duration)));
-      row.appendChild(el("td", run.error || "", "error"));
       row.appendChild(eventLinks(run.events));
       table.appendChild(row);
+      if (run.error) {
+        // the error under its run, across the table: a stack trace's first line needs the width
+        const line = el("tr", null, "run-error");
+        const cell = el("td", run.error, "error");
+        cell.colSpan = 5;
+        line.appendChild(cell);
+        table.appendChild(line);
+      }
     }
     return table;
   }
