@@ -33,6 +33,7 @@ from alvin_integration.config import LoadedSettings, Settings, load_settings
 from alvin_integration.host import host_token
 from alvin_integration.ledger import DeliveredLedger
 from alvin_integration.logs import get_logger, log_once
+from alvin_integration.machine_lock import MachineLock
 from alvin_integration.model import MetadataBatch, RunEvent
 from alvin_integration.redact import redact
 from alvin_integration.sizing import fit_event
@@ -75,6 +76,7 @@ UNANSWERED_DOWN_SECONDS = 30.0
 # after a failure (the circuit's longer pauses would outlast the pod), whatever the machine knows.
 LAST_CHANCE_PAUSE_SECONDS = 1.0
 PROBE_WAIT_SECONDS = 1.0  # after an outage, how long a process waits while another one probes
+DRAIN_LOCK = "drain.lock"  # held by the process that drains what others left (one per machine)
 AUDIT_EMIT = "alvin_integration.emit"  # (event id, redacted payload): spooled
 AUDIT_WAIT = "alvin_integration.wait"  # (timeout, budget): a flush starts waiting for the API
 
@@ -101,6 +103,10 @@ class Emitter:
             on_failed_attempt=self._attempt_failed,
         )
         self.health = SharedHealth(settings.spool_dir)
+        # One process of the machine drains what others left (a backlog after an outage, the
+        # events of processes that ended): a long-lived one keeps it; another takes it for a pass.
+        self.drain_lock = MachineLock(os.path.join(settings.spool_dir, DRAIN_LOCK))
+        self._drainer = False  # a long-lived process: keeps the drain lock once it has it
         self.ledger = DeliveredLedger(settings.spool_dir)  # what reconcile need not send again
         self.breaker = breaker or CircuitBreaker()
         self.poll_seconds = poll_seconds
@@ -287,11 +293,17 @@ class Emitter:
         self._pool.shutdown()
         self.client.close()
         self.spool.close()
+        self.drain_lock.release()
 
     # -- the sender ----------------------------------------------------------------------------
 
     def deliver_in_background(self) -> None:
-        """Start the sender now: it then looks every few seconds for what other processes left."""
+        """Start the sender of a long-lived process now: it drains what other processes left.
+
+        It keeps the machine's drain lock once it has it, and drains a backlog continuously while
+        the API answers; other processes then deliver only their own events.
+        """
+        self._drainer = True
         self._ensure_sender()
 
     def start_delivery_threads(self) -> None:
@@ -338,16 +350,22 @@ class Emitter:
                 if self.health.half_open() and not self.health.claim_probe():
                     self.breaker.pause(PROBE_WAIT_SECONDS)  # one process of the machine tries first
                     continue
+                others = self.drain_lock.acquire()  # what other processes left: one drainer at a time
                 try:
                     self._gather()
-                    self.drain_once()
+                    self.drain_once(others=others)
                 finally:
                     self.health.release_probe()  # answered: the health file says how
+                    if not self._drainer:
+                        self.drain_lock.release()
             except Exception as exc:  # the sender must outlive any bug of ours
                 log.warning("alvin-integration sender error (events stay spooled): %s", exc)
                 self.breaker.failure()
+                others = False
             self._notify()
             progressed = self.delivered + self.dead_lettered > done_before
+            if others and progressed and not self.breaker.is_open():
+                continue  # a backlog: drain on at the API's pace, while it answers
             if self.spool.own_pending() and not self.breaker.is_open():
                 # More was appended meanwhile; if a segment of ours is held elsewhere, do not spin.
                 if not progressed:
@@ -366,16 +384,17 @@ class Emitter:
             self._wake.wait(left)
             self._wake.clear()
 
-    def drain_once(self, timeout: Optional[float] = None) -> bool:
+    def drain_once(self, timeout: Optional[float] = None, others: bool = True) -> bool:
         """One pass over the spool; True if everything this process could claim was delivered.
 
-        With ``timeout``, no delivery in this pass retries beyond it.
+        With ``timeout``, no delivery in this pass retries beyond it; ``others``: other processes'
+        segments too, not only this process's.
         """
         self._pass_deadline = None if timeout is None else time.monotonic() + timeout
         try:
             # a delivery is bounded by its window (the client cuts requests at the deadline)
             settle = self.client.policy.window + MAX_YIELD_SECONDS + 5.0
-            return self.spool.drain(self._submit, self._stop.is_set, self.window, settle)
+            return self.spool.drain(self._submit, self._stop.is_set, self.window, settle, others)
         finally:
             self._pass_deadline = None
 

@@ -49,6 +49,10 @@ TMP_PREFIX = ".tmp-"
 # Leftovers of a process that died between two steps are cleaned only when this old.
 STALE_SECONDS = 60.0
 RESCAN_SECONDS = 1.0
+# A drain pass claims segments of other processes in batches of at most this many (or bytes), so
+# that the delivery window spans segments while the locks and memory a pass holds stay bounded.
+BATCH_SEGMENTS = 64
+BATCH_BYTES = 8 * 1024 * 1024
 DROP_WARNING_SECONDS = 60.0  # the spool-full warning is repeated at most this often, with the count
 _ACK_WIDTH = 20
 _TOKEN = re.compile(r"^[^\s]+$")
@@ -123,6 +127,10 @@ class _Claimed:
     written: int = 0  # for this process's own live segment: bytes appended so far
     draining: bool = False  # the sender is reading it: closing must wait until it is done
     sealed: bool = False
+
+
+# a delivery under way in a drain pass: its segment, the offset after its record, its order key
+_InFlight = Tuple[_Claimed, int, str, "Future[Verdict]"]
 
 
 def _lock(fd: int) -> bool:
@@ -484,27 +492,50 @@ class Spool:
         should_stop: Callable[[], bool],
         window: int = 1,
         result_timeout: float = 300.0,
+        others: bool = True,
     ) -> bool:
-        """Deliver waiting records, this process's first, then any segment nobody holds.
+        """Deliver waiting records, this process's first, then (``others``) any segment nobody holds.
 
         ``submit`` starts delivering a record and returns a future of its ``Verdict``; up to
-        ``window`` are in flight at once, and the ack offset only ever advances past a contiguous
-        run of delivered records. On ``STOP`` the pass ends and that record stays. Returns whether
-        the pass ran to the end (nothing deliverable left that this process could claim). A delivery
-        that has not settled within ``result_timeout`` seconds counts as not delivered now.
+        ``window`` are in flight at once, across segments (a backlog is mostly segments of a few
+        records each, the events of one try: one segment at a time would leave the window idle),
+        and each segment's ack offset only ever advances past a contiguous run of delivered records.
+        On ``STOP`` the pass ends and that record stays. Returns whether the pass ran to the end
+        (nothing deliverable left that this process could claim). A delivery that has not settled
+        within ``result_timeout`` seconds counts as not delivered now.
         """
-        for claimed, is_active in self._claimable():
-            try:
-                if not self._drain_one(claimed, is_active, submit, should_stop, window, result_timeout):
-                    return False
-            finally:
-                if not is_active:
-                    with self._lock:
-                        self._release(claimed)
-        return True
+        batch: List[_Claimed] = []
+        size = 0
+        try:
+            for claimed, is_active in self._claimable(others):
+                if is_active:  # drained at once: its writer goes on appending meanwhile
+                    ok = self._drain_batch(batch, submit, should_stop, window, result_timeout) and (
+                        self._drain_batch([claimed], submit, should_stop, window, result_timeout, True)
+                    )
+                    self._release_all(batch)
+                    batch, size = [], 0
+                    if not ok:
+                        return False
+                    continue
+                batch.append(claimed)
+                size += max(0, os.fstat(claimed.fd).st_size - claimed.acked)
+                if len(batch) >= BATCH_SEGMENTS or size >= BATCH_BYTES:
+                    ok = self._drain_batch(batch, submit, should_stop, window, result_timeout)
+                    self._release_all(batch)
+                    batch, size = [], 0
+                    if not ok:
+                        return False
+            return self._drain_batch(batch, submit, should_stop, window, result_timeout)
+        finally:
+            self._release_all(batch)
 
-    def _claimable(self) -> Iterator[Tuple[_Claimed, bool]]:
-        """This process's segments oldest first (sealed, then live), then everyone else's."""
+    def _release_all(self, batch: List[_Claimed]) -> None:
+        with self._lock:
+            for claimed in batch:
+                self._release(claimed)
+
+    def _claimable(self, others: bool = True) -> Iterator[Tuple[_Claimed, bool]]:
+        """This process's segments oldest first (sealed, then live), then (``others``) everyone else's."""
         with self._lock:
             own_sealed = list(self._own_sealed)
         for path in own_sealed:
@@ -523,6 +554,8 @@ class Spool:
                     active.draining = False
                     if active.sealed:
                         self._release(active)
+        if not others:
+            return
         for path in self._segment_paths():
             if path in own_sealed or (active is not None and path == active.path):
                 continue
@@ -531,60 +564,68 @@ class Spool:
                 yield claimed, False
         self._clean_leftovers()
 
-    def _drain_one(
+    def _drain_batch(
         self,
-        claimed: _Claimed,
-        is_active: bool,
+        batch: List[_Claimed],
         submit: Callable[[Record], Future[Verdict]],
         should_stop: Callable[[], bool],
         window: int,
         result_timeout: float,
+        is_active: bool = False,
     ) -> bool:
-        with self._lock:
-            end = claimed.written if is_active else os.fstat(claimed.fd).st_size
-        records, bad, complete = self._read_records(claimed, end)
-        if bad:  # said once: the ack moves past them below, so they are not read again
-            self.corrupt_records += bad
-            log.warning("alvin-integration spool: skipped %d damaged record(s) in %s", bad, claimed.path)
-        in_flight: Deque[Tuple[int, str, Future[Verdict]]] = deque()
+        """Deliver the records of claimed segments, ``window`` at a time across them; True if all were."""
+        pending: List[Tuple[_Claimed, int, Record]] = []
+        ends: Dict[str, Tuple[int, int]] = {}  # path -> (end of the last good line, damaged lines)
+        for claimed in batch:
+            with self._lock:
+                end = claimed.written if is_active else os.fstat(claimed.fd).st_size
+            records, bad, complete = self._read_records(claimed, end)
+            if bad:  # said once: the ack moves past them below, so they are not read again
+                self.corrupt_records += bad
+                log.warning("alvin-integration spool: skipped %d damaged record(s) in %s", bad, claimed.path)
+            ends[claimed.path] = (complete, bad)
+            pending += [(claimed, offset, record) for offset, record in records]
+        in_flight: Deque[_InFlight] = deque()
         stopped = False
-        for offset, record in records:
+        for claimed, offset, record in pending:
             # Wait for a free slot, and for any earlier record of the same run to be settled.
             while (
                 in_flight
                 and not stopped
-                and (len(in_flight) >= window or any(key == record.order_key for _, key, _ in in_flight))
+                and (len(in_flight) >= window or any(entry[2] == record.order_key for entry in in_flight))
             ):
-                stopped = not self._settle(claimed, in_flight.popleft(), result_timeout)
+                stopped = not self._settle(in_flight.popleft(), result_timeout)
             if stopped or should_stop():
                 stopped = True
                 break
-            in_flight.append((offset, record.order_key, submit(record)))
+            in_flight.append((claimed, offset, record.order_key, submit(record)))
         while in_flight:
             if stopped:  # let it finish (bounded); it is resent later, with the same id
-                _settled(in_flight.popleft()[2], result_timeout)
+                _settled(in_flight.popleft()[3], result_timeout)
             else:
-                stopped = not self._settle(claimed, in_flight.popleft(), result_timeout)
+                stopped = not self._settle(in_flight.popleft(), result_timeout)
         if stopped:
             return False
-        if complete > claimed.acked:  # damaged lines after the last good record
-            claimed.acked = complete
-            _write_ack(claimed.ack_fd, complete)
-        if is_active:
-            return True
-        # Everything readable is delivered: whatever follows is a torn tail of a dead writer.
-        if bad:
-            self._move_aside(claimed)
-        else:
-            self._delete(claimed)
-        with self._lock:
-            if claimed.path in self._own_sealed:
-                self._own_sealed.remove(claimed.path)
+        for claimed in batch:
+            complete, bad = ends[claimed.path]
+            if complete > claimed.acked:  # damaged lines after the last good record
+                claimed.acked = complete
+                _write_ack(claimed.ack_fd, complete)
+            if is_active:
+                continue
+            # Everything readable is delivered: whatever follows is a torn tail of a dead writer.
+            if bad:
+                self._move_aside(claimed)
+            else:
+                self._delete(claimed)
+            with self._lock:
+                if claimed.path in self._own_sealed:
+                    self._own_sealed.remove(claimed.path)
         return True
 
     @staticmethod
-    def _settle(claimed: _Claimed, entry: Tuple[int, str, Future[Verdict]], timeout: float) -> bool:
-        offset, _, future = entry
+    def _settle(entry: _InFlight, timeout: float) -> bool:
+        claimed, offset, _, future = entry
         if _settled(future, timeout) != Verdict.DONE:
             return False
         claimed.acked = offset

@@ -20,11 +20,13 @@ sys.path.insert(0, REPO)
 
 from alvin_integration.config import Settings, load_settings  # noqa: E402
 from alvin_integration.emitter import Emitter  # noqa: E402
+from tests.support.backlog import leave_tries  # noqa: E402
 from tests.support.events import task_event  # noqa: E402
 from tests.support.fault_server import refused_url  # noqa: E402
 
 EMITS = int(os.environ.get("BENCH_EMITS", "5000"))
 DRAIN_EVENTS = int(os.environ.get("BENCH_DRAIN_EVENTS", "5000"))
+BACKLOG_TRIES = int(os.environ.get("BENCH_BACKLOG_TRIES", "1500"))
 
 FAULT_SERVER = """
     import sys, time
@@ -101,6 +103,24 @@ def drain_throughput() -> float:
             proc.terminate()
 
 
+def backlog_drain() -> float:
+    """Events/s of a backlog left by ended tries (a segment each: a START and a COMPLETE of one run)."""
+    with tempfile.TemporaryDirectory() as work:
+        proc, url = mock_backend(os.path.join(work, "alvin.db"))
+        try:
+            spool = os.path.join(work, "spool")
+            events = len(leave_tries(spool, BACKLOG_TRIES, events=True))
+            drainer = Emitter(settings(url, spool))
+            started = time.perf_counter()
+            assert drainer.drain_once()
+            elapsed = time.perf_counter() - started
+            assert drainer.delivered == events, drainer.delivered
+            drainer.close()
+            return events / elapsed
+        finally:
+            proc.terminate()
+
+
 def flush_times(hung_url: str) -> Tuple[float, float, float]:
     with tempfile.TemporaryDirectory() as spool:
         flush_timeout = 2.0
@@ -127,6 +147,7 @@ def main() -> None:
         try:
             # Throughput first: the slow and hung scenarios below leave senders waiting in this process.
             rates = [drain_throughput() for _ in range(3)]
+            backlog = [backlog_drain() for _ in range(3)]
             states = {
                 "healthy": healthy[1],
                 "slow (2 s)": slow[1],
@@ -143,6 +164,11 @@ def main() -> None:
             print(
                 f"\ndrain to the mock API over loopback: {statistics.median(rates):.0f} events/s "
                 f"(median of 3 runs of {DRAIN_EVENTS}: {', '.join(f'{r:.0f}' for r in rates)})"
+            )
+            print(
+                f"a backlog of {BACKLOG_TRIES} ended tries ({2 * BACKLOG_TRIES} events, a segment "
+                f"each) to the mock API: {statistics.median(backlog):.0f} events/s (median of 3: "
+                f"{', '.join(f'{r:.0f}' for r in backlog)})"
             )
             timeout, hung_s, open_s = flush_times(hung[1])
             print(
