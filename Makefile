@@ -50,12 +50,19 @@ unit: $(TOX) ## unit tests on one Python (no Airflow)
 	$(TOX) run -e unit-py311
 
 .PHONY: bench
-bench: $(TOX) ## print benchmarks (delivery, redaction, lineage extraction on the af2 row)
+bench: $(TOX) ## print benchmarks (delivery, redaction, lineage extraction on the af2 row, the explorer)
 	@echo "==> benchmarks (figures, not pass/fail)"
 	$(GUARD_HOME) $(TOX) exec -e unit-py311 -- python benchmarks/bench_delivery.py
 	$(GUARD_HOME) $(TOX) exec -e unit-py311 -- python benchmarks/bench_redact.py
 	$(GUARD_HOME) $(TOX) run -e af2 --notest -q
 	$(GUARD_HOME) $(TOX) exec -e af2 -- python benchmarks/bench_lineage.py
+	$(GUARD_HOME) $(TOX) run -e browser --notest -q
+	$(GUARD_HOME) $(TOX) exec -e browser -- python benchmarks/bench_explorer.py
+
+.PHONY: screenshot
+screenshot: $(TOX) ## docs/explorer-lineage.png: the explorer's lineage page in headless Chromium
+	$(TOX) run -e browser --notest -q
+	$(TOX) exec -e browser -- python scripts/screenshot_explorer.py
 
 .PHONY: soak
 soak: $(TOX) ## an outage under load: 20 runs x 25 tasks on the Celery deployment, with and without us
