@@ -13,7 +13,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -82,34 +82,13 @@ def emit_latency(url: str) -> Dict[str, float]:
     }
 
 
-def drain_throughput() -> float:
+def _drain_rate(fill: Callable[[str], int]) -> float:
+    """Events/s of one drain pass to the mock API over what ``fill(spool)`` spooled (it returns how many)."""
     with tempfile.TemporaryDirectory() as work:
         proc, url = mock_backend(os.path.join(work, "alvin.db"))
         try:
             spool = os.path.join(work, "spool")
-            filler = Emitter(settings(refused_url(), spool))
-            filler._ensure_sender = lambda: None  # type: ignore[method-assign]  # fill only
-            for i in range(DRAIN_EVENTS):
-                filler.emit(task_event(i))
-            filler.spool.close()
-            drainer = Emitter(settings(url, spool))
-            started = time.perf_counter()
-            assert drainer.drain_once()
-            elapsed = time.perf_counter() - started
-            assert drainer.delivered == DRAIN_EVENTS, drainer.delivered
-            drainer.close()
-            return DRAIN_EVENTS / elapsed
-        finally:
-            proc.terminate()
-
-
-def backlog_drain() -> float:
-    """Events/s of a backlog left by ended tries (a segment each: a START and a COMPLETE of one run)."""
-    with tempfile.TemporaryDirectory() as work:
-        proc, url = mock_backend(os.path.join(work, "alvin.db"))
-        try:
-            spool = os.path.join(work, "spool")
-            events = len(leave_tries(spool, BACKLOG_TRIES, events=True))
+            events = fill(spool)
             drainer = Emitter(settings(url, spool))
             started = time.perf_counter()
             assert drainer.drain_once()
@@ -119,6 +98,25 @@ def backlog_drain() -> float:
             return events / elapsed
         finally:
             proc.terminate()
+
+
+def _one_segment(spool: str) -> int:
+    filler = Emitter(settings(refused_url(), spool))
+    filler._ensure_sender = lambda: None  # type: ignore[method-assign]  # fill only
+    for i in range(DRAIN_EVENTS):
+        filler.emit(task_event(i))
+    filler.spool.close()
+    return DRAIN_EVENTS
+
+
+def drain_throughput() -> float:
+    """Events/s of one process's segment of ``DRAIN_EVENTS`` events of different runs."""
+    return _drain_rate(_one_segment)
+
+
+def backlog_drain() -> float:
+    """Events/s of a backlog left by ended tries (a segment each: a START and a COMPLETE of one run)."""
+    return _drain_rate(lambda spool: len(leave_tries(spool, BACKLOG_TRIES, events=True)))
 
 
 def flush_times(hung_url: str) -> Tuple[float, float, float]:

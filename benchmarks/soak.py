@@ -46,15 +46,21 @@ def main() -> int:
     off, on = figures
     print()
     head = ["integration", "task tries", "outcomes", "duration p50", "duration p95", "events expected"]
-    head += ["received once", "drain rate"]
+    head += [
+        "received once",
+        "backlog drain",
+        "API back to backlog delivered",
+        "p50 of tries started 30 s after",
+    ]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for row in figures:
         cells = [row["integration"], args.runs * args.tasks, row["states"], f"{row['duration_p50_s']} s"]
         cells += [f"{row['duration_p95_s']} s", row["expected_events"] or "-", row["received_events"] or "-"]
-        cells += [f"{row['drain_events_per_s'] or '-'} events/s"]
+        cells += [f"{row['drain_events_per_s'] or '-'} events/s ({row['backlog_events']})"]
+        cells += [f"{row['backlog_delivered_after_s'] or '-'} s", f"{row['after_return_p50_s'] or '-'} s"]
         print("| " + " | ".join(str(cell) for cell in cells) + " |")
-    for key in ("duration_p50_s", "duration_p95_s"):
+    for key in ("duration_p50_s", "duration_p95_s", "after_return_p50_s"):
         print(f"{key}: on/off = {on[key] / off[key]:.3f}")
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     Path(args.json).write_text(json.dumps(figures, indent=2))

@@ -7,13 +7,17 @@ its own process, as in production. The legacy rows already run that way (a backf
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Set, Tuple
 
+from alvin_integration.spool import Spool
 from tests.e2e.test_dag_definitions import sync_metadata
 from tests.support.airflow_home import GOLDEN, fresh_home, row_env, run_airflow, task_lines
 from tests.support.api_waits import assert_a_hung_api_held_up_no_host_process, audit_records, watched
+from tests.support.backlog import leave_tries
 from tests.support.deployment import (
     WAIT_SECONDS,
     beside_scheduler,
@@ -100,3 +104,28 @@ def test_with_the_api_hung_no_scheduler_dag_processor_or_triggerer_waits_for_it(
         stop(procs)
         hung.close()
     assert_a_hung_api_held_up_no_host_process(audit, [p.pid for p in procs])
+
+
+def test_a_running_scheduler_empties_a_backlog_that_ended_processes_left(
+    migrated_home: str, tmp_path: Path
+) -> None:
+    """With the API back, the scheduler's sender drains what ended task processes left, no task running."""
+    backend = MockBackendProcess(str(tmp_path / "alvin.db"))
+    env, components = scheduler_deployment(migrated_home, tmp_path, backend.url)
+    spool = env["ALVIN_SPOOL_DIR"]
+    backlog = leave_tries(spool, 1500, events=True)  # 3,000 events, a segment per ended try
+    procs = [start(env, args, tmp_path / f"{args[0]}.log") for args in components]
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        received: Set[str] = set()
+        while not backlog <= received:
+            assert time.monotonic() < deadline, f"{len(backlog - received)} events left; see {tmp_path}"
+            assert all(p.poll() is None for p in procs), f"an Airflow component died; see {tmp_path}"
+            time.sleep(2)
+            received = {item["idempotency_key"] for item in backend.get("/api/v1/events")}
+    finally:
+        stop(procs)
+        backend.stop()
+    assert Spool(spool, 64 * 1024 * 1024).status().pending_events == 0
+    with sqlite3.connect(os.path.join(env["AIRFLOW_HOME"], "airflow.db")) as db:
+        assert db.execute("SELECT count(*) FROM task_instance").fetchone()[0] == 0  # no task ran

@@ -41,6 +41,9 @@ class SoakResult:
     expected: Set[Tuple[str, str]] = field(default_factory=set)  # (run id, event type)
     received: Set[Tuple[str, str]] = field(default_factory=set)
     drain_rate: Optional[float] = None  # events/s delivered while the backlog drained
+    backlog_events: int = 0  # events made before the API came back, received after
+    backlog_seconds: Optional[float] = None  # from the API's return to the backlog's last event
+    after_return: List[float] = field(default_factory=list)  # durations of tries started soon after it
     api_back_at: Optional[float] = None  # when the API came back (time.time())
     left_for_flush: int = 0  # events only `spool flush` delivered after the drain wait
     seconds: float = 0.0
@@ -71,6 +74,11 @@ class SoakResult:
             "missing": len(self.missing),
             "missing_examples": [f"{kind} of run {run}" for run, kind in sorted(self.missing)[:5]],
             "drain_events_per_s": round(self.drain_rate, 1) if self.drain_rate else None,
+            "backlog_events": self.backlog_events,
+            "backlog_delivered_after_s": round(self.backlog_seconds, 1) if self.backlog_seconds else None,
+            "after_return_p50_s": round(statistics.median(self.after_return), 3)
+            if self.after_return
+            else None,
             "left_for_spool_flush": self.left_for_flush,
             "seconds": round(self.seconds, 1),
         }
@@ -85,10 +93,11 @@ def _received(backend: MockBackendProcess) -> Set[Tuple[str, str]]:
     }
 
 
-def _drain_rate(backend: MockBackendProcess, back_at: Optional[float]) -> Optional[float]:
-    """Events/s of the backlog once the API was back: those made before it came back, received after."""
+def _backlog(backend: MockBackendProcess, back_at: Optional[float]) -> Tuple[int, Optional[float]]:
+    """The backlog once the API was back: events made before it came back and received after, and
+    the seconds from its return to the last of them."""
     if back_at is None:
-        return None
+        return 0, None
     backlog = [
         item["received_at"]
         for item in backend.get("/api/v1/events")
@@ -97,8 +106,24 @@ def _drain_rate(backend: MockBackendProcess, back_at: Optional[float]) -> Option
         and _wall_time(item["event"]["eventTime"]) < back_at
     ]
     if not backlog:
-        return None
-    return len(backlog) / max(max(backlog) - back_at, 1e-3)
+        return 0, None
+    return len(backlog), max(max(backlog) - back_at, 1e-3)
+
+
+# Tries that started this soon after the API's return ran while the backlog drained.
+AFTER_RETURN_SECONDS = 30.0
+
+
+def _durations_after_return(database: str, back_at: Optional[float]) -> List[float]:
+    if back_at is None:
+        return []
+    rows = query(
+        database,
+        "SELECT duration FROM task_instance WHERE dag_id = 'alvin_soak' AND duration IS NOT NULL "
+        f"AND start_date BETWEEN to_timestamp({back_at:.3f}) "
+        f"AND to_timestamp({back_at + AFTER_RETURN_SECONDS:.3f})",
+    )
+    return [float(d) for (d,) in rows]
 
 
 def _wall_time(iso: str) -> float:
@@ -194,7 +219,9 @@ def run_soak(
             deadline = time.monotonic() + DRAIN_SECONDS
             while time.monotonic() < deadline and not result.expected <= _received(backend):
                 time.sleep(1)
-            result.drain_rate = _drain_rate(backend, result.api_back_at)
+            result.backlog_events, result.backlog_seconds = _backlog(backend, result.api_back_at)
+            if result.backlog_seconds:
+                result.drain_rate = result.backlog_events / result.backlog_seconds
     finally:
         stop(procs)
     if enabled:
@@ -210,6 +237,7 @@ def run_soak(
         database, "SELECT state, count(*) FROM task_instance WHERE dag_id = 'alvin_soak' GROUP BY state"
     ):
         result.states[str(state)] = int(count)
+    result.after_return = _durations_after_return(database, result.api_back_at)
     result.durations = [
         float(d)
         for (d,) in query(database, "SELECT duration FROM task_instance WHERE dag_id = 'alvin_soak'")
