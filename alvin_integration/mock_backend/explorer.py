@@ -77,23 +77,42 @@ def masked_paths(value: Any, path: str = "") -> List[Dict[str, Any]]:
     return found
 
 
-class _Try:
+class _Run:
+    """What the events of one run say: its state, times, error and the events themselves."""
+
+    def __init__(self) -> None:
+        self.state: Optional[str] = None
+        self.ended = False
+        self.start: Optional[str] = None
+        self.end: Optional[str] = None
+        self.error: Optional[str] = None
+        self.events: List[Dict[str, Any]] = []
+
+    def apply(self, link: Dict[str, Any], state: Optional[str], details: Dict[str, Any], error: Any) -> None:
+        """Fold one event in; a START arriving after the run's end does not reopen it."""
+        ends = link["type"] in _END_TYPES
+        self.events.append(link)
+        if state and (ends or not self.ended):
+            self.state = state
+        self.ended = self.ended or ends
+        self.start = _text(details.get("start_date")) or self.start or link["time"]
+        if ends:
+            self.end = _text(details.get("end_date")) or link["time"]
+        self.error = error or self.error
+
+
+class _Try(_Run):
     """One run of a job (a task try, or any OpenLineage run), as its events told it."""
 
     def __init__(self, run_uuid: str, job: DatasetKey) -> None:
+        super().__init__()
         self.run_uuid = run_uuid
         self.job = job
         self.dag_id = job[1]
         self.dag_run_id = run_uuid
         self.task_id = job[1]
         self.try_number: Optional[int] = None
-        self.state: Optional[str] = None
-        self.ended = False
-        self.start: Optional[str] = None
-        self.end: Optional[str] = None
         self.duration: Optional[float] = None
-        self.error: Optional[str] = None
-        self.events: List[Dict[str, Any]] = []
         self.last_seq = 0
 
     def as_dict(self, retried: bool) -> Dict[str, Any]:
@@ -114,19 +133,14 @@ class _Try:
         }
 
 
-class _DagRun:
+class _DagRun(_Run):
     """One DAG run: its own events (where Airflow reported them) and its task tries."""
 
     def __init__(self, dag_id: str, run_id: str) -> None:
+        super().__init__()
         self.dag_id = dag_id
         self.run_id = run_id
         self.run_uuid: Optional[str] = None
-        self.state: Optional[str] = None
-        self.ended = False
-        self.start: Optional[str] = None
-        self.end: Optional[str] = None
-        self.error: Optional[str] = None
-        self.events: List[Dict[str, Any]] = []
         self.tries: List[str] = []
         self.last_seq = 0
 
@@ -209,14 +223,7 @@ class Explorer:
         if job_type == "DAG" or (not parent and details.get("task_id") is None and dag_id == job_key[1]):
             dag_run = self._dag_run(dag_id or job_key[1], dag_run_id or run_uuid, seq)
             dag_run.run_uuid = run_uuid
-            dag_run.events.append(link)
-            if state and not (dag_run.ended and event_type not in _END_TYPES):
-                dag_run.state = state
-            dag_run.ended = dag_run.ended or event_type in _END_TYPES
-            dag_run.start = _text(details.get("start_date")) or dag_run.start or event_time
-            if event_type in _END_TYPES:
-                dag_run.end = _text(details.get("end_date")) or event_time
-            dag_run.error = error or dag_run.error
+            dag_run.apply(link, state, details, error)
             return
 
         task_try = self._tries.get(run_uuid)
@@ -232,17 +239,10 @@ class Explorer:
         try_number = details.get("try_number")
         if isinstance(try_number, int) and not isinstance(try_number, bool):
             task_try.try_number = try_number
-        task_try.events.append(link)
-        if state and not (task_try.ended and event_type not in _END_TYPES):
-            task_try.state = state
-        task_try.ended = task_try.ended or event_type in _END_TYPES
-        task_try.start = _text(details.get("start_date")) or task_try.start or event_time
-        if event_type in _END_TYPES:
-            task_try.end = _text(details.get("end_date")) or event_time
+        task_try.apply(link, state, details, error)
         duration = details.get("duration")
         if isinstance(duration, (int, float)) and not isinstance(duration, bool):
             task_try.duration = float(duration)
-        task_try.error = error or task_try.error
 
         job_node = self._node("job", job_key)
         job_node.last_seq = seq
