@@ -1,4 +1,5 @@
-"""All the lineage of one task try: declared inlets/outlets, its SQL's tables, users' extractors.
+"""All the lineage of one task try: declared inlets/outlets, its operator family's table, its SQL's
+tables, users' extractors.
 
 Runs on the task's path: no I/O beyond reading the task's Airflow connection (as its hook does, once
 per process), no call to a database or vendor API, and nothing raised: a failure is reported in
@@ -19,6 +20,7 @@ from alvin_integration.producers.airflow.extract.hook_lineage import SqlJob, hoo
 from alvin_integration.producers.airflow.read import TaskTry, sql_conn_id_of
 
 if TYPE_CHECKING:  # the SQL modules are imported by the first SQL of a process: most tasks run none
+    from alvin_integration.producers.airflow.extract.operators import SqlToParse
     from alvin_integration.producers.airflow.extract.sql import SqlSource
 
 # How long a try's end waits for its SQL to be parsed (the parse runs on a worker thread, beside the
@@ -28,6 +30,7 @@ START_WAIT = 0.005
 QUICK_SQL = 8_192  # characters: SQL that parses within a START's wait (benchmarks/bench_lineage.py)
 END_WAIT = 1.0
 _sources: Dict[str, Optional[SqlSource]] = {}  # conn_id -> where its SQL runs, read once per process
+_connections: Dict[str, Any] = {}  # conn_id -> its connection's fields, read once per process
 Error = Tuple[Optional[int], str, Optional[str]]
 
 
@@ -100,6 +103,65 @@ def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error], wa
     return sql.error.total_tasks
 
 
+def _connection(conn_id: str) -> Any:
+    """The connection's fields as its hook reads them (never opened), read once per process."""
+    if conn_id not in _connections:
+        _connections[conn_id] = get_connection(conn_id)
+    return _connections[conn_id]
+
+
+def _operator_lineage(
+    task_try: TaskTry, found: FoundLineage, errors: List[Error], wait: float, at_end: bool
+) -> int:
+    """Add what the operator's family table says it reads and writes; -1 if no family knows it, else
+    the number of parts looked at (its SQL is parsed here: the generic SQL path then stays out)."""
+    from alvin_integration.producers.airflow.extract.operators import operator_lineage
+
+    family = operator_lineage(task_try.task, _connection, _connection_source, at_end)
+    if family is None:
+        return -1
+    _add(found.inputs, family.inputs)
+    _add(found.outputs, family.outputs)
+    found.run_facets.update(family.run_facets)
+    errors.extend((None, message, None) for message in family.errors)
+    looked_at = len(family.errors)
+    for part in family.sql:
+        looked_at += _parse_part(part, found, errors, wait)
+    return looked_at
+
+
+def _parse_part(part: SqlToParse, found: FoundLineage, errors: List[Error], wait: float) -> int:
+    """Add the tables of SQL an operator family found, where it runs; the statements looked at."""
+    from alvin_integration.producers.airflow.extract.sql import SqlSource, parse_sql_within
+
+    source: Optional[SqlSource]
+    if part.namespace:
+        source = SqlSource(
+            part.namespace, part.dialect, part.database, part.schema, part.name_parts, part.case
+        )
+    else:
+        source = _connection_source(part.conn_id) if part.conn_id else None
+        if source is not None:
+            source = replace(
+                source, database=part.database or source.database, schema=part.schema or source.schema
+            )
+    if source is None:
+        where = f"connection {part.conn_id!r} names no database" if part.conn_id else "no connection runs it"
+        errors.append((None, f"tables not named from SQL: {where}", None))
+        return 1
+    sql = parse_sql_within(part.sql, source, wait)
+    if sql is None:
+        if wait >= END_WAIT:
+            errors.append((None, f"the SQL was not parsed within {END_WAIT:g} s", None))
+        return 1
+    _add(found.inputs, sql.inputs)
+    _add(found.outputs, sql.outputs)
+    if sql.error is None:
+        return 1
+    errors.extend(sql.error.errors)
+    return sql.error.total_tasks
+
+
 def _hook_sql(job: SqlJob, found: FoundLineage, errors: List[Error]) -> Optional[str]:
     """Add the tables of one statement a hook ran; the query source (``snowflake``...) if known."""
     from alvin_integration.producers.airflow.extract.sql import parse_sql_within
@@ -161,9 +223,16 @@ def lineage_of(
         found.inputs, found.outputs = declared_datasets(task_try.task)
     except Exception as exc:
         errors.append((None, f"declared inlets/outlets: {type(exc).__name__}: {exc}", None))
-    if task_try.sql:
+    wait = END_WAIT if at_end else start_wait
+    family = -1
+    try:
+        family = _operator_lineage(task_try, found, errors, wait, at_end)
+        looked_at += max(family, 0)
+    except Exception as exc:
+        errors.append((None, f"operator lineage: {type(exc).__name__}: {exc}", None))
+    if task_try.sql and family < 0:  # an operator family parses its own SQL, where it runs
         try:
-            looked_at += _sql_lineage(task_try, found, errors, END_WAIT if at_end else start_wait)
+            looked_at += _sql_lineage(task_try, found, errors, wait)
         except Exception as exc:
             errors.append((None, f"SQL lineage: {type(exc).__name__}: {exc}", None))
     try:
