@@ -1,14 +1,17 @@
-"""The ``alvin-integration`` command: mock-backend, doctor, demo, spool tools, sync-metadata, reconcile."""
+"""The ``alvin-integration`` command: mock-backend, doctor, demo, spool tools, sync-metadata, reconcile,
+lineage."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import re
 import sys
 import time
 from datetime import timedelta
-from typing import List, Optional
+from typing import Iterator, List, Optional, TextIO
 
 from alvin_integration import __version__
 
@@ -175,6 +178,63 @@ def _reconcile(args: argparse.Namespace) -> int:
     return _deliver_then_drain(settings, args.timeout)
 
 
+@contextlib.contextmanager
+def _output_apart() -> Iterator[TextIO]:
+    """Yield where the command's output goes while anything else written to stdout (Airflow's log
+    lines, a DAG file's prints) goes to stderr, so that ``--format json`` stays parseable."""
+    sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):  # not a file (a test's capture)
+        output = sys.stdout
+        with contextlib.redirect_stdout(sys.stderr):
+            yield output
+        return
+    saved = os.dup(fd)
+    out = os.fdopen(os.dup(fd), "w")
+    os.dup2(sys.stderr.fileno(), fd)
+    try:
+        yield out
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, fd)
+        os.close(saved)
+        out.close()
+
+
+def _lineage(args: argparse.Namespace) -> int:
+    with _output_apart() as out:
+        try:
+            import airflow  # noqa: F401  # first, as in any Airflow process (see _airflow_settings)
+        except ImportError as exc:
+            print(f"lineage needs Airflow in this Python environment ({exc})", file=sys.stderr)
+            return 1
+        from alvin_integration.producers.airflow.compat import parse_dags
+        from alvin_integration.producers.airflow.preview import (
+            as_json,
+            as_table,
+            coverage,
+            extractors_setting,
+            preview_dags,
+        )
+
+        dags, failed = parse_dags(args.dags_folder)
+        previews = preview_dags(dags, tuple(args.dag_id or ()), extractors_setting(os.environ))
+        print(as_json(previews) if args.format == "json" else as_table(previews), file=out, flush=True)
+    for path in failed:
+        print(f"not parsed (fix the import error Airflow shows for it): {path}", file=sys.stderr)
+    if args.dag_id and not previews:
+        print(f"no DAG {', '.join(args.dag_id)} in the DAG bag", file=sys.stderr)
+        return 1
+    if args.fail_under is not None and coverage(previews) < args.fail_under:
+        print(
+            f"{coverage(previews):.1f}% of tasks have lineage, under --fail-under {args.fail_under:g}%",
+            file=sys.stderr,
+        )
+        return 1
+    return 1 if failed else 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from alvin_integration.demo import run_demo
 
@@ -235,6 +295,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=60.0, help="stop delivering after this many seconds"
     )
     reconcile.set_defaults(func=_reconcile)
+
+    lineage = commands.add_parser(
+        "lineage",
+        help="print the datasets each task will report on START, or why none (no task runs, nothing opens)",
+    )
+    lineage.add_argument("--dags-folder", help="where to parse DAGs from (default: Airflow's dags_folder)")
+    lineage.add_argument(
+        "--dag-id", action="append", metavar="DAG_ID", help="only this DAG (repeat for more; default all)"
+    )
+    lineage.add_argument(
+        "--format", choices=("table", "json"), default="table", help="output (default table)"
+    )
+    lineage.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="PCT",
+        help="exit 1 when under PCT%% of the tasks have lineage (as does a DAG file that fails to parse)",
+    )
+    lineage.set_defaults(func=_lineage)
     return parser
 
 
