@@ -21,7 +21,7 @@ from alvin_integration.producers.airflow.read import TaskTry, sql_conn_id_of
 
 if TYPE_CHECKING:  # the SQL modules are imported by the first SQL of a process: most tasks run none
     from alvin_integration.producers.airflow.extract.operators import SqlToParse
-    from alvin_integration.producers.airflow.extract.sql import SqlSource
+    from alvin_integration.producers.airflow.extract.sql import SqlLineage, SqlSource
 
 # How long a try's end waits for its SQL to be parsed (the parse runs on a worker thread, beside the
 # task, from its START): after the whole execute, what a parse of up to 1 MB of SQL may still need.
@@ -90,7 +90,11 @@ def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error], wa
         statements = task_try.sql or ""
     if wait < END_WAIT and len(task_try.sql or "") > QUICK_SQL:
         wait = 0.0  # its parse takes longer than a START may wait: it runs beside the task instead
-    sql = parse_sql_within(statements, source, wait)
+    return _add_parsed(parse_sql_within(statements, source, wait), wait, found, errors)
+
+
+def _add_parsed(sql: Optional[SqlLineage], wait: float, found: FoundLineage, errors: List[Error]) -> int:
+    """Add what a parse found and could not read; the number of statements looked at."""
     if sql is None:
         if wait >= END_WAIT:
             errors.append((None, f"the SQL was not parsed within {END_WAIT:g} s", None))
@@ -149,17 +153,7 @@ def _parse_part(part: SqlToParse, found: FoundLineage, errors: List[Error], wait
         where = f"connection {part.conn_id!r} names no database" if part.conn_id else "no connection runs it"
         errors.append((None, f"tables not named from SQL: {where}", None))
         return 1
-    sql = parse_sql_within(part.sql, source, wait)
-    if sql is None:
-        if wait >= END_WAIT:
-            errors.append((None, f"the SQL was not parsed within {END_WAIT:g} s", None))
-        return 1
-    _add(found.inputs, sql.inputs)
-    _add(found.outputs, sql.outputs)
-    if sql.error is None:
-        return 1
-    errors.extend(sql.error.errors)
-    return sql.error.total_tasks
+    return _add_parsed(parse_sql_within(part.sql, source, wait), wait, found, errors)
 
 
 def _hook_sql(job: SqlJob, found: FoundLineage, errors: List[Error]) -> Optional[str]:
