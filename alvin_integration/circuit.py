@@ -40,6 +40,10 @@ class CircuitBreaker:
         self.failures += 1
         self.pause(max(at_least, random.uniform(step / 2, step)))
 
+    def allow_probe(self) -> None:
+        """Let one attempt through now (the machine's probe); a failure backs off further, as before."""
+        self._open_until = 0.0
+
     def pause(self, seconds: float) -> None:
         """Open the circuit for ``seconds``."""
         self._open_until = time.monotonic() + seconds

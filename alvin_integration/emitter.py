@@ -76,6 +76,9 @@ UNANSWERED_DOWN_SECONDS = 30.0
 # after a failure (the circuit's longer pauses would outlast the pod), whatever the machine knows.
 LAST_CHANCE_PAUSE_SECONDS = 1.0
 PROBE_WAIT_SECONDS = 1.0  # after an outage, how long a process waits while another one probes
+# During an outage one process of the machine tries the API this often (the probe), whatever the
+# backoff of each process: its return is seen within seconds, not after a sender's minute of backoff.
+PROBE_EVERY_SECONDS = 5.0
 DRAIN_LOCK = "drain.lock"  # held by the process that drains what others left (one per machine)
 AUDIT_EMIT = "alvin_integration.emit"  # (event id, redacted payload): spooled
 AUDIT_WAIT = "alvin_integration.wait"  # (timeout, budget): a flush starts waiting for the API
@@ -345,8 +348,10 @@ class Emitter:
                 if self.breaker.is_open() and self.health.answered_since(self.breaker.opened_at):
                     self.breaker.success()  # another process saw the API answer: no need to wait
                 if self.breaker.is_open():
-                    self._wait_for_breaker()
-                    continue
+                    if not (self.health.half_open() and self.health.claim_probe()):
+                        self._wait_for_breaker()
+                        continue
+                    self.breaker.allow_probe()  # the machine's probe is this process's: try now
                 if self.health.half_open() and not self.health.claim_probe():
                     self.breaker.pause(PROBE_WAIT_SECONDS)  # one process of the machine tries first
                     continue
@@ -492,7 +497,12 @@ class Emitter:
             return Verdict.STOP
         self.breaker.failure(delivery.retry_after or 0.0)
         self._trouble = True
-        self.health.mark_down(self.breaker.seconds_left())
+        # The machine tries again sooner than this process's backoff (one probe, by whoever claims
+        # it), unless the API said when: else a long-lived sender's minute of backoff would hold
+        # every process back that long after the API's return.
+        self.health.mark_down(
+            max(min(self.breaker.seconds_left(), PROBE_EVERY_SECONDS), delivery.retry_after or 0.0)
+        )
         log_once(
             "api-unavailable",
             logging.WARNING,

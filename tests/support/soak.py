@@ -40,7 +40,7 @@ class SoakResult:
     durations: List[float] = field(default_factory=list)  # seconds, per task try (Airflow's own)
     expected: Set[Tuple[str, str]] = field(default_factory=set)  # (run id, event type)
     received: Set[Tuple[str, str]] = field(default_factory=set)
-    drain_rate: Optional[float] = None  # events/s delivered while the backlog drained
+    drain_rate: Optional[float] = None  # events/s from the backlog's first event received to its last
     backlog_events: int = 0  # events made before the API came back, received after
     backlog_seconds: Optional[float] = None  # from the API's return to the backlog's last event
     after_return: List[float] = field(default_factory=list)  # durations of tries started soon after it
@@ -93,11 +93,14 @@ def _received(backend: MockBackendProcess) -> Set[Tuple[str, str]]:
     }
 
 
-def _backlog(backend: MockBackendProcess, back_at: Optional[float]) -> Tuple[int, Optional[float]]:
-    """The backlog once the API was back: events made before it came back and received after, and
-    the seconds from its return to the last of them."""
+def _backlog(
+    backend: MockBackendProcess, back_at: Optional[float]
+) -> Tuple[int, Optional[float], Optional[float]]:
+    """The backlog once the API was back: how many events made before it came back were received
+    after, the rate while they arrived (from the first to the last), and the seconds from the API's
+    return to the last of them (the time its return took to be seen included)."""
     if back_at is None:
-        return 0, None
+        return 0, None, None
     backlog = [
         item["received_at"]
         for item in backend.get("/api/v1/events")
@@ -106,8 +109,9 @@ def _backlog(backend: MockBackendProcess, back_at: Optional[float]) -> Tuple[int
         and _wall_time(item["event"]["eventTime"]) < back_at
     ]
     if not backlog:
-        return 0, None
-    return len(backlog), max(max(backlog) - back_at, 1e-3)
+        return 0, None, None
+    rate = len(backlog) / max(max(backlog) - min(backlog), 1e-3)
+    return len(backlog), rate, max(max(backlog) - back_at, 1e-3)
 
 
 # Tries that started this soon after the API's return ran while the backlog drained.
@@ -219,9 +223,9 @@ def run_soak(
             deadline = time.monotonic() + DRAIN_SECONDS
             while time.monotonic() < deadline and not result.expected <= _received(backend):
                 time.sleep(1)
-            result.backlog_events, result.backlog_seconds = _backlog(backend, result.api_back_at)
-            if result.backlog_seconds:
-                result.drain_rate = result.backlog_events / result.backlog_seconds
+            result.backlog_events, result.drain_rate, result.backlog_seconds = _backlog(
+                backend, result.api_back_at
+            )
     finally:
         stop(procs)
     if enabled:

@@ -124,3 +124,27 @@ def test_a_drain_lock_whose_holder_was_killed_is_free(spool_dir: str) -> None:
         os.kill(os.getpid(), 9)
     os.waitpid(pid, 0)
     assert MachineLock(path).acquire()
+
+
+def test_a_sender_backed_off_for_a_minute_is_the_machines_probe_within_seconds(
+    spool_dir: str, emitters: List[Emitter]
+) -> None:
+    """A long outage grows a sender's backoff to a minute; the machine still probes every few seconds."""
+    from alvin_integration.circuit import CircuitBreaker
+    from alvin_integration.emitter import PROBE_EVERY_SECONDS
+
+    server = FaultServer(default="status:503")
+    try:
+        drainer = make_emitter(server.url, spool_dir)
+        drainer.breaker = CircuitBreaker(base=60.0, cap=60.0)  # a minute of backoff after each failure
+        emitters.append(drainer)
+        drainer.deliver_in_background()
+        event_id = drainer.emit(task_event(1))
+        assert wait_for(drainer.breaker.is_open)
+        assert drainer.breaker.seconds_left() > 30
+        assert 0 < drainer.health.down_for() <= PROBE_EVERY_SECONDS  # the machine's pause is short
+        server.default = "ok"  # the API is back: the sender probes long before its minute is over
+        assert wait_for(lambda: event_id in server.keys(200), timeout=45.0)
+        assert not drainer.breaker.is_open()
+    finally:
+        server.close()
