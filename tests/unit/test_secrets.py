@@ -72,13 +72,7 @@ def test_planted_secrets_never_leave_in_clear(
 
     assert any("rejected event" in r.getMessage() for r in caplog.records)
     assert any("API key rejected" in r.getMessage() for r in caplog.records)
-    places = {"logs": caplog.text}
-    for root, _, files in os.walk(spool_dir):
-        for name in files:
-            try:
-                places[os.path.join(root, name)] = Path(root, name).read_bytes().decode("utf-8", "replace")
-            except FileNotFoundError:  # a temporary file renamed meanwhile
-                continue
+    places = {"logs": caplog.text, **_spool_files(spool_dir)}
     for request in fault_server.requests:
         places[f"request body {request['key']}"] = bytes(request["body"]).decode()  # type: ignore[arg-type]
     assert len(places) > 4
