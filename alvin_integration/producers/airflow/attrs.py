@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import json
+from typing import Any, Dict, Optional
 
 MAX_TEXT = 2_000
 
@@ -32,3 +33,25 @@ def state_name(value: Any) -> Optional[str]:
     if value is None:
         return None
     return str(getattr(value, "value", value)).lower()
+
+
+def connection_extras(conn: Any) -> Dict[str, Any]:
+    """A connection's extras as a dict (``extra_dejson``, else its ``extra`` JSON); empty if unreadable."""
+    extras = read_attr(conn, "extra_dejson")
+    if isinstance(extras, dict):
+        return extras
+    try:
+        loaded = json.loads(read_attr(conn, "extra") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def connection_extra(extras: Dict[str, Any], *names: str) -> Optional[str]:
+    """The first of ``names`` among a connection's extras, stored plain or prefixed
+    (``extra__snowflake__account``, as providers have stored them)."""
+    for name in names:
+        for key, value in extras.items():
+            if (key == name or key.endswith("__" + name)) and value not in (None, ""):
+                return str(value)
+    return None

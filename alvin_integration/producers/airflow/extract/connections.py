@@ -6,10 +6,9 @@ opens it, never reads its password. Unknown types get ``<conn_type>://<host>:<po
 
 from __future__ import annotations
 
-import json
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
-from alvin_integration.producers.airflow.attrs import read_attr
+from alvin_integration.producers.airflow.attrs import connection_extra, connection_extras, read_attr
 from alvin_integration.producers.airflow.extract.sql import SqlSource
 
 # conn_type: (namespace scheme, default port, sqlparser dialect, name parts, unquoted name folding)
@@ -32,30 +31,11 @@ _HOST_PORT = {
 _GCP = {"google_cloud_platform", "gcpbigquery", "bigquery"}
 
 
-def _extras(conn: Any) -> Dict[str, Any]:
-    extras = read_attr(conn, "extra_dejson")
-    if isinstance(extras, dict):
-        return extras
-    try:
-        loaded = json.loads(read_attr(conn, "extra") or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _extra(extras: Dict[str, Any], name: str) -> Optional[str]:
-    # Providers have stored extras both plain and prefixed (extra__snowflake__account)
-    for key, value in extras.items():
-        if (key == name or key.endswith("__" + name)) and value not in (None, ""):
-            return str(value)
-    return None
-
-
 def sql_source(conn: Any, default_project: Optional[str] = None) -> Optional[SqlSource]:
     """Where SQL on this connection runs; None where the connection names no place."""
     conn_type = str(read_attr(conn, "conn_type") or "").lower().replace("-", "_")
     host, port, schema = read_attr(conn, "host"), read_attr(conn, "port"), read_attr(conn, "schema")
-    extras = _extras(conn)
+    extras = connection_extras(conn)
     if conn_type in _HOST_PORT:
         scheme, default_port, dialect, parts, case = _HOST_PORT[conn_type]
         if not host:
@@ -68,22 +48,24 @@ def sql_source(conn: Any, default_project: Optional[str] = None) -> Optional[Sql
     if conn_type == "sqlite":
         return SqlSource(f"sqlite://{host or schema or ':memory:'}", "sqlite", None, None, 1, None)
     if conn_type == "redshift":
-        cluster = _extra(extras, "cluster_identifier") or str(host or "").split(".")[0]
-        region = _extra(extras, "region") or _region_of(str(host or ""))
+        cluster = connection_extra(extras, "cluster_identifier") or str(host or "").split(".")[0]
+        region = connection_extra(extras, "region") or _region_of(str(host or ""))
         if not cluster:
             return None
         where = f"{cluster}.{region}" if region else cluster
         return SqlSource(f"redshift://{where}:{port or 5439}", "redshift", schema, "public", 3, "lower")
     if conn_type == "snowflake":
-        account = _extra(extras, "account") or host
+        account = connection_extra(extras, "account") or host
         if not account:
             return None
-        database, warehouse_schema = _extra(extras, "database"), schema
+        database, warehouse_schema = connection_extra(extras, "database"), schema
         return SqlSource(
             f"snowflake://{str(account).lower()}", "snowflake", database, warehouse_schema, 3, "upper"
         )
     if conn_type in _GCP:
-        project = default_project or _extra(extras, "project") or _extra(extras, "project_id")
+        project = (
+            default_project or connection_extra(extras, "project") or connection_extra(extras, "project_id")
+        )
         return SqlSource("bigquery", "bigquery", project, None, 3, None)
     if conn_type == "databricks":
         return SqlSource(f"databricks://{host}", "databricks", None, None, 3, None) if host else None

@@ -6,11 +6,11 @@ Nothing here imports a provider or opens a connection: an operator's attributes 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from alvin_integration.model import Dataset, ExternalQueryRunFacet, Facet
+from alvin_integration.producers.airflow.attrs import connection_extra, connection_extras
 
 WILDCARD = "*"
 Connection = Callable[[str], Optional[Any]]
@@ -92,16 +92,7 @@ class Context:
     def extras(self, conn_id: Optional[str]) -> Dict[str, Any]:
         """The extras of a connection; empty where there is none or it cannot be read."""
         conn = self.connection(conn_id)
-        if conn is None:
-            return {}
-        extras = _attr(conn, "extra_dejson")
-        if isinstance(extras, dict):
-            return extras
-        try:
-            loaded = json.loads(_attr(conn, "extra") or "{}")
-        except (TypeError, ValueError):
-            return {}
-        return loaded if isinstance(loaded, dict) else {}
+        return {} if conn is None else connection_extras(conn)
 
     def connection(self, conn_id: Optional[str]) -> Optional[Any]:
         """The connection ``conn_id`` as the caller reads it; None (and a reason) where it cannot be."""
@@ -185,13 +176,7 @@ def _attr(obj: Any, name: str) -> Any:
         return None
 
 
-def extra(extras: Dict[str, Any], *names: str) -> Optional[str]:
-    """An extra of a connection, stored plain or prefixed (``extra__snowflake__account``)."""
-    for name in names:
-        for key, value in extras.items():
-            if (key == name or key.endswith("__" + name)) and value not in (None, ""):
-                return str(value)
-    return None
+extra = connection_extra  # the families read extras by this name
 
 
 def object_name(path: str) -> str:
