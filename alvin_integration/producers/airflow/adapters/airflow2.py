@@ -24,7 +24,6 @@ from typing import Any
 from airflow.listeners import hookimpl
 
 from alvin_integration.guard import call_guarded
-from alvin_integration.producers.airflow.adapters.failure import after_handle_failure
 from alvin_integration.producers.airflow.adapters.lazy_report import COMPLETE, FAIL, START, report_task
 from alvin_integration.producers.airflow.attrs import state_name
 from alvin_integration.producers.airflow.compat import current_try
@@ -104,6 +103,9 @@ def install_wrappers() -> None:
     else:
         wrap_after(taskinstance.TaskInstance, "_run_finished_callback", what, _after_finished_callback)
     if not AIRFLOW_V_2_10_PLUS:
+        # imported here, not with the listener: on 2.10+ the plugin's import never needs it (import cost)
+        from alvin_integration.producers.airflow.adapters.failure import after_handle_failure
+
         wrap_after(
             taskinstance.TaskInstance, "handle_failure", "reporting a task failure", after_handle_failure
         )
