@@ -521,6 +521,7 @@ def test_redshift_to_s3() -> None:
         },
         [("redshift://cluster1.eu-west-1:5439", "dev.sales.orders")],
         [("s3://out", "unload/orders_")],
+        end={"s3_key": "unload/orders_/orders_"},  # what execute's first step makes of it
     )
     query = run(
         make(
@@ -533,6 +534,36 @@ def test_redshift_to_s3() -> None:
         )
     )
     assert query.sql == [SqlToParse("SELECT * FROM a.b", conn_id="redshift_default")]
+
+
+def test_redshift_to_s3_names_the_same_prefix_after_execute_appended_the_tables_file_name() -> None:
+    # RedshiftToS3Operator.execute starts with s3_key = f"{s3_key}/{table}_" (table_as_file_name)
+    check(
+        "RedshiftToS3Operator",
+        {
+            "redshift_conn_id": "redshift_default",
+            "schema": "marts",
+            "table": "sessions",
+            "select_query": None,
+            "s3_bucket": "exports",
+            "s3_key": "sessions/2026-11-01/",
+            "table_as_file_name": True,
+        },
+        [("redshift://cluster1.eu-west-1:5439", "dev.marts.sessions")],
+        [("s3://exports", "sessions/2026-11-01")],
+        end={"s3_key": "sessions/2026-11-01//sessions_"},
+    )
+    kept = make(
+        "RedshiftToS3Operator",
+        redshift_conn_id="redshift_default",
+        schema="marts",
+        table="sessions",
+        select_query=None,
+        s3_bucket="exports",
+        s3_key="sessions/2026-11-01//sessions_",
+        table_as_file_name=False,  # the key is the user's: nothing was appended
+    )
+    assert pairs(run(kept, at_end=True))[1] == [("s3://exports", "sessions/2026-11-01//sessions_")]
 
 
 def test_redshift_data() -> None:

@@ -98,7 +98,12 @@ def _redshift_to_s3(ctx: Context) -> None:
         ctx.sql(query, conn_id=ctx.text("redshift_conn_id") or "redshift_default")
     else:
         _redshift_table(ctx, False)
-    _s3(ctx, True, "s3_bucket", "s3_key", prefix_name)
+    key, table = ctx.get("s3_key"), ctx.text("table")
+    suffix = f"/{table}_"  # execute's first step appends it (table_as_file_name): name START's prefix
+    appended = ctx.at_end and table and ctx.get("table_as_file_name") is not False
+    if appended and isinstance(key, str) and key.endswith(suffix):
+        key = key[: -len(suffix)]
+    ctx.add(True, in_bucket("s3", ctx.text("s3_bucket"), key, prefix_name), "no bucket (s3_bucket)")
 
 
 def _redshift_data(ctx: Context) -> None:
