@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import random
 import threading
 import time
 from typing import Dict, Optional, Union
+
+from alvin_integration.machine_lock import MachineLock
 
 
 class CircuitBreaker:
@@ -70,9 +71,8 @@ class SharedHealth:
 
     def __init__(self, directory: str) -> None:
         self.path = os.path.join(directory, self.FILE)
-        self.probe_path = os.path.join(directory, self.PROBE_LOCK)
         self._latency_written = 0.0
-        self._probe_fd: Optional[int] = None
+        self._probe = MachineLock(os.path.join(directory, self.PROBE_LOCK))
         self._probe_lock = threading.RLock()  # the sender and a flush of this process ask at once
 
     def read(self) -> Dict[str, float]:
@@ -118,38 +118,19 @@ class SharedHealth:
 
         A lock on a file in the spool: released by ``release_probe`` or when the process dies.
         """
-        with self._probe_lock:
-            if self._probe_fd is not None:
-                return True
-            try:
-                fd = os.open(self.probe_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-            except OSError:
-                return True  # no lock can be had here: probing as before beats never probing
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                return False  # another process is probing
-            self._probe_fd = fd
-            return True
+        return self._probe.acquire()
 
     def release_probe(self) -> None:
         """The probe is answered (``mark_up`` or ``mark_down`` said how): let others try again."""
-        with self._probe_lock:
-            fd, self._probe_fd = self._probe_fd, None
-            if fd is not None:
-                try:
-                    os.close(fd)  # closing releases the lock
-                except OSError:
-                    pass
+        self._probe.release()
 
     def probing_elsewhere(self) -> bool:
         """Whether another process of this machine is trying the API after an outage right now."""
         with self._probe_lock:  # our own sender's claim is never mistaken for another process's
-            if self._probe_fd is not None or not self.half_open():
+            if self._probe.held or not self.half_open():
                 return False
-            if self.claim_probe():
-                self.release_probe()
+            if self._probe.acquire():
+                self._probe.release()
                 return False
             return True
 
