@@ -135,6 +135,22 @@ def test_a_huge_retry_after_is_capped_and_handed_to_the_sender(
     assert sleeps.waits == []
 
 
+def test_a_failed_attempt_is_announced_with_its_retry_after_capped(
+    fault_server: FaultServer, spool_dir: str
+) -> None:
+    """What the sender writes to the machine's health file comes from this announcement."""
+    fault_server.queue("retry_after:86400", "ok")
+    announced: List[float] = []
+    client = AlvinClient(
+        settings_for(fault_server.url, spool_dir),
+        FAST,
+        sleep=Sleeps(),
+        on_failed_attempt=lambda delivery: announced.append(delivery.retry_after or 0.0),
+    )
+    assert client.send(RECORD).outcome == Outcome.RETRY_LATER  # the capped wait outlasts the window
+    assert announced == [FAST.max_retry_after]
+
+
 @pytest.mark.parametrize(
     ("status", "outcome"),
     [
