@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -150,8 +152,8 @@ Ran = Tuple[List[Dict[str, Any]], str, float]  # events, the run's output, its w
 
 
 @pytest.fixture(scope="module")
-def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ran]:
-    """One ``dags test`` of the transfers DAG, the API up; every task fails as it starts."""
+def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[Dict[str, str], MockBackendProcess]]:
+    """An Airflow home for the transfers DAG reporting to a mock API, its database initialised."""
     work = tmp_path_factory.mktemp("transfers")
     backend = MockBackendProcess(str(work / "alvin.db"))
     try:
@@ -159,13 +161,20 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ran]:
         os.makedirs(home)
         env = {**airflow_env(home, backend.url), **CONNECTIONS, "AIRFLOW__CORE__DAGS_FOLDER": DAGS}
         init_db(env)
-        began = time.monotonic()
-        result = run_airflow(env, "dags", "test", DAG_ID, RUN_DATE)
-        took = time.monotonic() - began
-        logs = "".join(p.read_text(errors="replace") for p in Path(home, "logs").rglob("*.log"))
-        yield backend.get("/api/v1/events"), result.stdout + result.stderr + logs, took
+        yield env, backend
     finally:
         backend.stop()
+
+
+@pytest.fixture(scope="module")
+def ran(airflow: Tuple[Dict[str, str], MockBackendProcess]) -> Ran:
+    """One ``dags test`` of the transfers DAG, the API up; every task fails as it starts."""
+    env, backend = airflow
+    began = time.monotonic()
+    result = run_airflow(env, "dags", "test", DAG_ID, RUN_DATE)
+    took = time.monotonic() - began
+    logs = "".join(p.read_text(errors="replace") for p in Path(env["AIRFLOW_HOME"], "logs").rglob("*.log"))
+    return backend.get("/api/v1/events"), result.stdout + result.stderr + logs, took
 
 
 def _task_events(ran: Ran, task: str) -> Dict[str, List[Dict[str, Any]]]:
@@ -220,3 +229,32 @@ def test_no_dataset_beyond_the_expected_ones(ran: Ran) -> None:
         seen |= _pairs(event, "inputs") | _pairs(event, "outputs")
     assert seen - expected == set()
     assert expected - seen == set()
+
+
+@needs_sql_extra
+def test_the_lineage_command_predicts_every_start_before_any_task_runs(
+    airflow: Tuple[Dict[str, str], MockBackendProcess],
+) -> None:
+    """``alvin-integration lineage`` on the DAG: each task's START datasets, by value, nothing sent."""
+    env, backend = airflow
+    before = len(backend.get("/api/v1/events"))
+    command = [os.path.join(os.path.dirname(sys.executable), "alvin-integration"), "lineage"]
+    result = subprocess.run(
+        [*command, "--dags-folder", DAGS, "--dag-id", DAG_ID, "--format", "json"],
+        env=env,
+        cwd=env["AIRFLOW_HOME"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = {task["task_id"]: task for task in json.loads(result.stdout)}
+    assert sorted(found) == sorted(EXPECTED)
+    for task, (inputs, outputs) in EXPECTED.items():
+        predicted = found[task]
+        pairs = {
+            side: {(d["namespace"], d["name"]) for d in predicted[side]} for side in ("inputs", "outputs")
+        }
+        assert (pairs["inputs"], pairs["outputs"]) == (inputs, outputs), task
+        assert predicted["reason"] is None or not (inputs or outputs), predicted
+    assert len(backend.get("/api/v1/events")) == before  # the command sends nothing
