@@ -32,6 +32,16 @@ SOURCES = {
     "alvin_pg": SimpleNamespace(
         namespace="postgres://db.acme:5432", database="shop", schema="public", name_parts=3, case="lower"
     ),
+    "alvin_databricks": SimpleNamespace(
+        namespace="databricks://dbc-1.cloud.databricks.com",
+        database=None,
+        schema=None,
+        name_parts=3,
+        case="lower",
+    ),
+    "alvin_trino": SimpleNamespace(
+        namespace="trino://trino.acme:8080", database="hive", schema=None, name_parts=3, case="lower"
+    ),
 }
 Pairs = List[Tuple[str, str]]
 GS, BQ = "gs://", "bigquery"
@@ -357,6 +367,29 @@ CASES: List[Tuple[str, Dict[str, Any], Pairs, Pairs]] = [
         [("s3://landing", "out/orders.csv")],
         [("file://files.acme.com", "/imports/orders.csv")],
     ),
+    (
+        "airflow.providers.databricks.operators.databricks_sql.DatabricksCopyIntoOperator",
+        {
+            "table_name": "raw.events",
+            "catalog": "main",
+            "file_location": "s3://landing/events/",
+            "file_format": "JSON",
+            "databricks_conn_id": "alvin_databricks",
+        },
+        [("s3://landing", "events")],
+        [("databricks://dbc-1.cloud.databricks.com", "main.raw.events")],
+    ),
+    (
+        "airflow.providers.trino.transfers.gcs_to_trino.GCSToTrinoOperator",
+        {
+            "source_bucket": "landing",
+            "source_object": "events/2026-11-01.csv",
+            "trino_table": "web.events",
+            "trino_conn_id": "alvin_trino",
+        },
+        [("gs://landing", "events/2026-11-01.csv")],
+        [("trino://trino.acme:8080", "hive.web.events")],
+    ),
 ]
 
 
@@ -492,6 +525,21 @@ SQL_CASES: List[Tuple[str, Dict[str, Any], SqlToParse]] = [
             "sql_conn_id": "alvin_pg",
         },
         SqlToParse("SELECT * FROM raw.customers", conn_id="alvin_pg"),
+    ),
+    (
+        "airflow.providers.databricks.operators.databricks_sql.DatabricksSqlOperator",
+        {
+            "sql": "INSERT INTO marts.daily SELECT * FROM raw.events",
+            "catalog": "main",
+            "schema": "raw",
+            "databricks_conn_id": "alvin_databricks",
+        },
+        SqlToParse(
+            "INSERT INTO marts.daily SELECT * FROM raw.events",
+            conn_id="alvin_databricks",
+            database="main",
+            schema="raw",
+        ),
     ),
 ]
 
