@@ -8,6 +8,7 @@ the ``extractionError`` facet and the event is sent with what was found.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
@@ -25,7 +26,9 @@ if TYPE_CHECKING:  # the SQL modules are imported by the first SQL of a process:
 
 # How long a try's end waits for its SQL to be parsed (the parse runs on a worker thread, beside the
 # task, from its START): after the whole execute, what a parse of up to 1 MB of SQL may still need.
-# Its START waits ALVIN_SQL_START_WAIT_MS; past that the START goes without the tables.
+# Its START's whole extraction, SQL parse included, takes at most ALVIN_SQL_START_WAIT_MS (counted
+# from its beginning, so that reading the task and its connection come out of the same budget);
+# past that the START goes without the tables.
 START_WAIT = 0.005
 QUICK_SQL = 8_192  # characters: SQL that parses within a START's wait (benchmarks/bench_lineage.py)
 END_WAIT = 1.0
@@ -41,6 +44,27 @@ class FoundLineage:
     inputs: List[Dataset] = field(default_factory=list)
     outputs: List[Dataset] = field(default_factory=list)
     run_facets: Dict[str, Facet] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParseWait:
+    """How long a parse may be waited for: ``END_WAIT`` each at a try's end; at its START, what is
+    left of the START's budget (``until``, a ``time.monotonic()`` instant). ``patient``: at least
+    ``END_WAIT`` (a try's end, the ``lineage`` command): large SQL is waited for too, and a parse
+    not done in time is an error rather than left to the end."""
+
+    at_end: bool
+    patient: bool
+    until: float
+
+    @classmethod
+    def starting(cls, at_end: bool, start_wait: float) -> ParseWait:
+        """The wait of an extraction that begins now."""
+        return cls(at_end, at_end or start_wait >= END_WAIT, time.monotonic() + start_wait)
+
+    def left(self) -> float:
+        """Seconds a parse may be waited for now."""
+        return END_WAIT if self.at_end else max(0.0, self.until - time.monotonic())
 
 
 def _connection_source(conn_id: str) -> Optional[SqlSource]:
@@ -71,7 +95,7 @@ def _add(found: List[Dataset], more: List[Dataset]) -> None:
             found.append(dataset)
 
 
-def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error], wait: float) -> int:
+def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error], wait: ParseWait) -> int:
     """Add the tables of the task's SQL; the number of statements looked at."""
     from alvin_integration.producers.airflow.extract.sql import parse_sql_within
 
@@ -88,15 +112,15 @@ def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error], wa
     statements = read_attr(task_try.task, "sql")
     if not isinstance(statements, (str, list, tuple)):
         statements = task_try.sql or ""
-    if wait < END_WAIT and len(task_try.sql or "") > QUICK_SQL:
-        wait = 0.0  # its parse takes longer than a START may wait: it runs beside the task instead
-    return _add_parsed(parse_sql_within(statements, source, wait), wait, found, errors)
+    # SQL over QUICK_SQL parses longer than a START may wait: it runs beside the task instead
+    left = 0.0 if not wait.patient and len(task_try.sql or "") > QUICK_SQL else wait.left()
+    return _add_parsed(parse_sql_within(statements, source, left), wait, found, errors)
 
 
-def _add_parsed(sql: Optional[SqlLineage], wait: float, found: FoundLineage, errors: List[Error]) -> int:
+def _add_parsed(sql: Optional[SqlLineage], wait: ParseWait, found: FoundLineage, errors: List[Error]) -> int:
     """Add what a parse found and could not read; the number of statements looked at."""
     if sql is None:
-        if wait >= END_WAIT:
+        if wait.patient:
             errors.append((None, f"the SQL was not parsed within {END_WAIT:g} s", None))
         return 1  # at START: the end will have it
     _add(found.inputs, sql.inputs)
@@ -115,7 +139,7 @@ def _connection(conn_id: str) -> Any:
 
 
 def _operator_lineage(
-    task_try: TaskTry, found: FoundLineage, errors: List[Error], wait: float, at_end: bool
+    task_try: TaskTry, found: FoundLineage, errors: List[Error], wait: ParseWait, at_end: bool
 ) -> int:
     """Add what the operator's family table says it reads and writes; -1 if no family knows it, else
     the number of parts looked at (its SQL is parsed here: the generic SQL path then stays out)."""
@@ -134,7 +158,7 @@ def _operator_lineage(
     return looked_at
 
 
-def _parse_part(part: SqlToParse, found: FoundLineage, errors: List[Error], wait: float) -> int:
+def _parse_part(part: SqlToParse, found: FoundLineage, errors: List[Error], wait: ParseWait) -> int:
     """Add the tables of SQL an operator family found, where it runs; the statements looked at."""
     from alvin_integration.producers.airflow.extract.sql import SqlSource, parse_sql_within
 
@@ -153,7 +177,7 @@ def _parse_part(part: SqlToParse, found: FoundLineage, errors: List[Error], wait
         where = f"connection {part.conn_id!r} names no database" if part.conn_id else "no connection runs it"
         errors.append((None, f"tables not named from SQL: {where}", None))
         return 1
-    return _add_parsed(parse_sql_within(part.sql, source, wait), wait, found, errors)
+    return _add_parsed(parse_sql_within(part.sql, source, wait.left()), wait, found, errors)
 
 
 def _hook_sql(job: SqlJob, found: FoundLineage, errors: List[Error]) -> Optional[str]:
@@ -210,6 +234,7 @@ def lineage_of(
 
     ``extractors``: the ``ALVIN_EXTRACTORS`` setting (entry points are always read).
     """
+    wait = ParseWait.starting(at_end, start_wait)
     found = FoundLineage()
     errors: List[Error] = []
     looked_at = 0
@@ -217,7 +242,6 @@ def lineage_of(
         found.inputs, found.outputs = declared_datasets(task_try.task)
     except Exception as exc:
         errors.append((None, f"declared inlets/outlets: {type(exc).__name__}: {exc}", None))
-    wait = END_WAIT if at_end else start_wait
     family = -1
     try:
         family = _operator_lineage(task_try, found, errors, wait, at_end)
