@@ -139,3 +139,20 @@ def test_a_parse_not_done_in_time_goes_on_and_a_later_call_gets_it() -> None:
     release.set()
     found = parse_sql_within(sql, source, wait=60)  # the end: the same parse, finished
     assert found is not None and [d.name for d in found.outputs] == ["warehouse.late.target"]
+
+
+def test_a_starts_parse_waits_only_what_is_left_of_its_budget() -> None:
+    """The START's budget counts from the extraction's beginning: time spent before the parse (reading
+    the task, its connection) is not waited for again; a try's end waits END_WAIT for each parse."""
+    import time
+
+    from alvin_integration.producers.airflow.extract.task_lineage import END_WAIT, ParseWait
+
+    start = ParseWait.starting(at_end=False, start_wait=0.05)
+    assert 0 < start.left() <= 0.05 and not start.patient
+    time.sleep(0.06)
+    assert start.left() == 0.0
+    end = ParseWait.starting(at_end=True, start_wait=0.005)
+    time.sleep(0.01)
+    assert end.left() == END_WAIT and end.patient
+    assert ParseWait.starting(at_end=False, start_wait=30.0).patient  # the lineage command's wait
