@@ -92,6 +92,15 @@ def _s3_to_redshift(ctx: Context) -> None:
     _redshift_table(ctx, True)
 
 
+def _s3_to_redshift_1_10(ctx: Context) -> None:
+    """1.10's ``S3ToRedshiftTransfer`` copies from ``s3://<s3_bucket>/<s3_key>/<table>``."""
+    key, table = ctx.text("s3_key"), ctx.text("table")
+    if key is not None and table:
+        dataset = in_bucket("s3", ctx.text("s3_bucket"), f"{key.rstrip('/')}/{table}", prefix_name)
+        ctx.add(False, dataset, "no bucket (s3_bucket)")
+    _redshift_table(ctx, True)
+
+
 def _redshift_to_s3(ctx: Context) -> None:
     query = ctx.get("select_query")
     if query and not ctx.text("table"):
@@ -212,4 +221,17 @@ OPERATORS: Dict[str, Row] = {
         _S3.format("s3_bucket_name", "s3_key_prefix"),
         _dynamodb_to_s3,
     ),
+    # Airflow 1.10's classes (RedshiftToS3Transfer writes <s3_key>/<table>_..., as the provider's does)
+    "S3ToRedshiftTransfer": Row(
+        "S3 `s3_bucket` / `s3_key`/`table`",
+        "Redshift `schema`.`table` on `redshift_conn_id`",
+        _s3_to_redshift_1_10,
+    ),
 }
+OPERATORS.update(
+    {
+        "RedshiftToS3Transfer": OPERATORS["RedshiftToS3Operator"],
+        "AWSAthenaOperator": OPERATORS["AthenaOperator"],
+        "GoogleCloudStorageToS3Operator": OPERATORS["GCSToS3Operator"],
+    }
+)

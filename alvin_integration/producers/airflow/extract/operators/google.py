@@ -132,6 +132,21 @@ def _bigquery_sql(ctx: Context) -> None:
     ctx.sql(ctx.get("sql"), namespace="bigquery", dialect="bigquery", database=_project(ctx))
 
 
+def _bigquery_query(ctx: Context) -> None:
+    """The query's tables and its ``destination_dataset_table`` (1.10's ``BigQueryOperator`` and the
+    google provider's ``BigQueryExecuteQueryOperator``, until it was removed)."""
+    project = _project(ctx)
+    sql = ctx.get("sql")
+    legacy = ctx.get("use_legacy_sql") is not False  # both default to legacy SQL
+    if legacy and "[" in str(sql):  # [project:dataset.table]: a name standard SQL does not read
+        ctx.error("tables left out of the query: legacy SQL's [project:dataset.table] (use_legacy_sql=False)")
+    else:
+        ctx.sql(sql, namespace="bigquery", dialect="bigquery", database=project)
+    if ctx.get("destination_dataset_table"):
+        _bq(ctx, True, ctx.get("destination_dataset_table"), project)
+    _bq_job_id(ctx)
+
+
 def _bigquery_table_check(ctx: Context) -> None:
     _bq(ctx, False, ctx.get("table"), _project(ctx))
 
@@ -266,4 +281,21 @@ OPERATORS: Dict[str, Row] = {
         "the query's tables",
         _dataproc,
     ),
+    "BigQueryExecuteQueryOperator": Row(
+        "the SQL's tables (standard SQL)", _BQ.format("`destination_dataset_table`"), _bigquery_query
+    ),
 }
+# Airflow 1.10's contrib classes (the same arguments under their old names): the same rows
+OPERATORS.update(
+    {
+        "GoogleCloudStorageToBigQueryOperator": OPERATORS["GCSToBigQueryOperator"],
+        "BigQueryToCloudStorageOperator": OPERATORS["BigQueryToGCSOperator"],
+        "GoogleCloudStorageToGoogleCloudStorageOperator": OPERATORS["GCSToGCSOperator"],
+        "BigQueryOperator": OPERATORS["BigQueryExecuteQueryOperator"],
+        "FileToGoogleCloudStorageOperator": OPERATORS["LocalFilesystemToGCSOperator"],
+        "PostgresToGoogleCloudStorageOperator": OPERATORS["PostgresToGCSOperator"],
+        "MySqlToGoogleCloudStorageOperator": OPERATORS["MySQLToGCSOperator"],
+        "MsSqlToGoogleCloudStorageOperator": OPERATORS["MSSQLToGCSOperator"],
+        "S3ToGoogleCloudStorageOperator": OPERATORS["S3ToGCSOperator"],
+    }
+)
