@@ -14,9 +14,11 @@ and class names.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Iterable, List, Optional, Sequence, Tuple
+
+from alvin_integration.model import AlvinRunFacet, ErrorMessageRunFacet, RunEvent
 
 OFF_TAG = "alvin:off"
 # what Airflow allows in a dag_id or task_id (KEY_REGEX), plus the globs' own characters
@@ -125,3 +127,20 @@ class Policy:
         skipped = ",".join(self.skip_operators) or "none"
         withheld = ", ".join(self.withheld()) or "nothing"
         return f"DAGs {dags}; operators skipped: {skipped}; withheld from payloads: {withheld}"
+
+
+def withhold(event: RunEvent, policy: Policy) -> RunEvent:
+    """The event without what the policy keeps out of payloads (the SQL job facet, stack traces),
+    the ``alvin`` facet naming what was withheld; applied before redaction and sizing."""
+    withheld = policy.withheld()
+    if not withheld:
+        return event
+    if not policy.send_sql:
+        event.job.facets.pop("sql", None)
+    error = event.run.facets.get("errorMessage")
+    if not policy.send_stack_traces and isinstance(error, ErrorMessageRunFacet):
+        event.run.facets["errorMessage"] = replace(error, stack_trace=None)
+    alvin = event.run.facets.get("alvin")
+    if isinstance(alvin, AlvinRunFacet):
+        alvin.details["withheld"] = withheld
+    return event

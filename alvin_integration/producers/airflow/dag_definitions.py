@@ -14,6 +14,7 @@ from alvin_integration.metadata_sync import Entity, HashLedger, SyncResult, stru
 from alvin_integration.producers.airflow import version_compat
 from alvin_integration.producers.airflow.attrs import read_attr, short_text
 from alvin_integration.producers.airflow.extract.declared import datasets, declared_lineage
+from alvin_integration.producers.airflow.selection import dag_selected, policy_of
 
 # Structure hashes this process already compared with the ledger: a DAG that runs every minute
 # costs one hash per run, not a file read.
@@ -74,8 +75,13 @@ def dag_entity(dag: Any) -> Entity:
 
 
 def sync_dags(dags: List[Any], force: bool = False) -> Optional[SyncResult]:
-    """Spool the definitions of ``dags`` that changed since last sent; None when not reporting."""
-    return _sync([dag_entity(dag) for dag in dags], force)
+    """Spool the definitions of ``dags`` that changed since last sent (those the policy reports);
+    None when not reporting."""
+    emitter = get_emitter()
+    if emitter is None:
+        return None
+    policy = policy_of(emitter.settings)
+    return _sync([dag_entity(dag) for dag in dags if dag_selected(policy, dag)], force)
 
 
 def _sync(entities: List[Entity], force: bool = False) -> Optional[SyncResult]:
@@ -96,7 +102,8 @@ def _sync(entities: List[Entity], force: bool = False) -> Optional[SyncResult]:
 
 def report_definition(dag: Any) -> None:
     """Spool a running DAG's definition if its structure changed (called at each DAG-run start)."""
-    if dag is None or get_emitter() is None:
+    emitter = get_emitter()
+    if dag is None or emitter is None or not dag_selected(policy_of(emitter.settings), dag):
         return
     entity = dag_entity(dag)
     if _seen.get(str(entity["name"])) != structure_hash(entity):

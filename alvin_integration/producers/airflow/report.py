@@ -7,12 +7,14 @@ from typing import Any, List, Optional
 from alvin_integration.emitter import Emitter, flush, flush_at_exit, get_emitter
 from alvin_integration.model import COMPLETE, FAIL, START, Dataset
 from alvin_integration.once import MachineOnce
+from alvin_integration.policy import withhold
 from alvin_integration.producers.airflow import version_compat
 from alvin_integration.producers.airflow.compat import ends_its_process
 from alvin_integration.producers.airflow.composer import composer_facts
 from alvin_integration.producers.airflow.events import Host, dag_run_event, task_event
 from alvin_integration.producers.airflow.extract.task_lineage import lineage_of
 from alvin_integration.producers.airflow.read import read_task_try
+from alvin_integration.producers.airflow.selection import dag_selected, policy_of, task_selected
 
 TERMINAL_EVENTS = (COMPLETE, FAIL)
 
@@ -47,6 +49,9 @@ def report_task(
     emitter = get_emitter()
     if emitter is None:
         return
+    policy = policy_of(emitter.settings)
+    if not task_selected(policy, ti):  # left out: no extraction, no event, no spool write
+        return
     task_try = read_task_try(ti, try_number, state, error=error)
     if query_ids and "query_ids" not in task_try.external_ids:
         task_try.external_ids["query_ids"] = list(query_ids)
@@ -57,7 +62,7 @@ def report_task(
     task_try.inputs = _merged(inputs or [], found.inputs)
     task_try.outputs = _merged(outputs or [], found.outputs)
     task_try.run_facets.update(found.run_facets)
-    emitter.emit(task_event(event_type, task_try, host_of(emitter)))
+    emitter.emit(withhold(task_event(event_type, task_try, host_of(emitter)), policy))
     if event_type not in TERMINAL_EVENTS:
         return
     if ends_its_process(ti):  # it is about to end: give delivery a bounded chance; the rest stays spooled
@@ -69,7 +74,7 @@ def report_task(
 def report_dag_run(event_type: str, dag_run: Any, msg: Optional[str] = None) -> None:
     """Spool one DAG-run event (the scheduler's sender delivers it; no waiting here)."""
     emitter = get_emitter()
-    if emitter is None:
+    if emitter is None or not dag_selected(policy_of(emitter.settings), dag_run):
         return
     emitter.emit(dag_run_event(event_type, dag_run, host_of(emitter), msg))
 
@@ -82,7 +87,7 @@ def report_dag_run_once(event_type: str, dag_run: Any, msg: Optional[str] = None
     (a cleared run that runs anew); a START that could not be spooled is left for the next process.
     """
     emitter = get_emitter()
-    if emitter is None:
+    if emitter is None or not dag_selected(policy_of(emitter.settings), dag_run):
         return False
     once = MachineOnce(emitter.settings.spool_dir)
     start = f"dagrun|{dag_run.dag_id}|{dag_run.run_id}|{START}"
