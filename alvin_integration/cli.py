@@ -11,7 +11,7 @@ import re
 import sys
 import time
 from datetime import timedelta
-from typing import Iterator, List, Optional, TextIO
+from typing import Any, Iterator, List, Optional, TextIO
 
 from alvin_integration import __version__
 
@@ -148,7 +148,7 @@ def _sync_metadata(args: argparse.Namespace) -> int:
 
 def _reconcile(args: argparse.Namespace) -> int:
     try:
-        since = parse_span(args.since)
+        since = parse_span(args.since or ("30d" if args.backfill else "24h"))
     except ValueError as exc:
         print(f"--since: {exc}", file=sys.stderr)
         return 2
@@ -163,8 +163,19 @@ def _reconcile(args: argparse.Namespace) -> int:
     if emitter is None:
         print("reporting is off in this process (see alvin-integration doctor)", file=sys.stderr)
         return 1
+    lineage = _definitions(args.dags_folder, emitter.settings.extractors) if args.backfill else None
+    dry_run = (lambda event: print(_event_line(event))) if args.dry_run else None
     try:
-        result = reconcile(emitter, host_of(emitter), since, args.dag_id or ())
+        result = reconcile(
+            emitter,
+            host_of(emitter),
+            since,
+            args.dag_id or (),
+            lineage=lineage,
+            page_size=args.page_size,
+            pace=lambda: _paced(emitter, args.timeout),
+            dry_run=dry_run,
+        )
     except Exception as exc:  # the metadata database is not reachable, or not migrated
         cause = getattr(exc, "orig", None) or exc  # SQLAlchemy's wrapper names the statement too
         what = f"{type(cause).__name__}: {(str(cause).splitlines() or [''])[0]}"
@@ -174,8 +185,58 @@ def _reconcile(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"since {args.since} ago: {result.summary()}")
+    span = args.since or ("30d" if args.backfill else "24h")
+    print(f"since {span} ago{' (dry run: nothing spooled)' if args.dry_run else ''}: {result.summary()}")
+    if args.dry_run:
+        return 0
+    if result.stopped:
+        print(result.stopped, file=sys.stderr)
+        _deliver_then_drain(settings, 0.0)
+        return 1
     return _deliver_then_drain(settings, args.timeout)
+
+
+def _definitions(dags_folder: Optional[str], extractors: Optional[str]) -> Any:
+    """The DAG bag's definitions that rebuild each try's lineage (``reconcile --backfill``)."""
+    from alvin_integration.producers.airflow.backfill import DefinitionLineage
+    from alvin_integration.producers.airflow.compat import parse_dags
+
+    with contextlib.redirect_stdout(sys.stderr):  # a DAG file's prints stay off the command's output
+        dags, failed = parse_dags(dags_folder)
+    for path in failed:
+        print(f"not parsed, its tries go without lineage (fix its import error): {path}", file=sys.stderr)
+    return DefinitionLineage(dags, extractors)
+
+
+def _paced(emitter: Any, timeout: float) -> Optional[str]:
+    """Wait until the API has taken what this process spooled (at its pace: the sender honours
+    Retry-After and the circuit); why reconcile should stop, if it did not within ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not emitter.flush(max(0.0, min(5.0, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline:
+            return (
+                f"reconcile stopped: the Alvin API did not take the last page's events within {timeout:g} s "
+                "(they stay spooled); run the same command again later to go on: what was delivered is "
+                "not sent again"
+            )
+        time.sleep(0.5)
+    return None
+
+
+def _event_line(event: Any) -> str:
+    """One event of a dry run: its type, job, try and time, and its datasets."""
+    alvin = event.run.facets.get("alvin")
+    details = getattr(alvin, "details", {}) or {}
+    try_number = f" try {details['try_number']}" if "try_number" in details else ""
+    names = [
+        f"{side} {', '.join(f'{d.namespace}/{d.name}' for d in datasets)}"
+        for side, datasets in (("in", event.inputs), ("out", event.outputs))
+        if datasets
+    ]
+    when = getattr(event.event_time, "isoformat", lambda: str(event.event_time))()
+    return f"{event.event_type} {event.job.name}{try_number} at {when}" + (
+        f": {'; '.join(names)}" if names else ""
+    )
 
 
 @contextlib.contextmanager
@@ -287,12 +348,32 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile = commands.add_parser(
         "reconcile", help="send what Airflow's metadata database says ran and this machine never delivered"
     )
-    reconcile.add_argument("--since", default="24h", help="how far back to look: 90m, 24h, 7d (default 24h)")
+    reconcile.add_argument(
+        "--since", help="how far back to look: 90m, 24h, 7d (default 24h; 30d with --backfill)"
+    )
     reconcile.add_argument(
         "--dag-id", action="append", metavar="DAG_ID", help="only this DAG (repeat for more; default all)"
     )
     reconcile.add_argument(
-        "--timeout", type=float, default=60.0, help="stop delivering after this many seconds"
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="stop when the API has not taken a page's events (at the end: all) within this many seconds",
+    )
+    reconcile.add_argument(
+        "--backfill",
+        action="store_true",
+        help="onboarding: also rebuild each try's lineage from its DAG's current definition (no task runs, "
+        "no connection opens)",
+    )
+    reconcile.add_argument(
+        "--dags-folder", help="with --backfill: where to parse DAGs from (default: Airflow's)"
+    )
+    reconcile.add_argument(
+        "--dry-run", action="store_true", help="print the events that would be sent; spool nothing"
+    )
+    reconcile.add_argument(
+        "--page-size", type=int, default=500, help="task tries read from the metadata database per page"
     )
     reconcile.set_defaults(func=_reconcile)
 

@@ -21,8 +21,20 @@ LAYERS: List[Set[str]] = [
     {"alvin_integration.cli", "alvin_integration.doctor", "alvin_integration.demo"},  # tools
     {f"{PRODUCER}.plugin", f"{PRODUCER}.lineage"},  # what Airflow loads by name
     {f"{PRODUCER}.adapters"},
-    {f"{PRODUCER}.report", f"{PRODUCER}.reconcile", f"{PRODUCER}.dag_definitions", f"{PRODUCER}.preview"},
-    {f"{PRODUCER}.extract", f"{PRODUCER}.read", f"{PRODUCER}.events", f"{PRODUCER}.history"},
+    {
+        f"{PRODUCER}.report",
+        f"{PRODUCER}.reconcile",
+        f"{PRODUCER}.dag_definitions",
+        f"{PRODUCER}.preview",
+        f"{PRODUCER}.backfill",
+    },
+    {
+        f"{PRODUCER}.extract",
+        f"{PRODUCER}.read",
+        f"{PRODUCER}.events",
+        f"{PRODUCER}.history",
+        f"{PRODUCER}.selection",
+    },
     {f"{PRODUCER}.composer"},
     {f"{PRODUCER}.compat", f"{PRODUCER}.version_compat", f"{PRODUCER}.attrs", f"{PRODUCER}.wrap"},
     {"alvin_integration"},  # the core: no Airflow, no producer

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from alvin_integration.producers.airflow import version_compat
 from alvin_integration.producers.airflow.compat import current_try
@@ -30,6 +30,7 @@ TRY_FIELDS = (
     "max_tries",
     "execution_date",
 )
+PAGE_SIZE = 500  # tries read per page, each page in a session of its own
 RUN_FIELDS = (
     "dag_id",
     "run_id",
@@ -102,15 +103,33 @@ def task_tries_since(
 ) -> List[Tuple[SimpleNamespace, int]]:
     """Every task try that started or ended since ``since`` and started before ``until``: (the
     try's row, its try number)."""
+    return [found for page in task_try_pages(since, dag_ids, until) for found in page]
+
+
+def task_try_pages(
+    since: datetime, dag_ids: Sequence[str] = (), until: Optional[datetime] = None, page_size: int = PAGE_SIZE
+) -> Iterator[List[Tuple[SimpleNamespace, int]]]:
+    """The tries of ``task_tries_since``, ``page_size`` at a time: each page read in a short
+    session of its own (in primary-key order), so that a long history never holds the database."""
     _, ti_model, history_model = _models()
-    tries: List[Tuple[SimpleNamespace, int]] = []
-    with _session() as session:
-        for row in _recent(session.query(ti_model), ti_model, since, dag_ids, until).all():
-            tries.append((_copy(row, TRY_FIELDS), current_try(row)))
-        if history_model is not None:
-            for row in _recent(session.query(history_model), history_model, since, dag_ids, until).all():
-                tries.append((_copy(row, TRY_FIELDS), int(row.try_number)))
-    return tries
+    for model, latest in ((ti_model, True), (history_model, False)):  # the latest tries, then earlier ones
+        if model is None:
+            continue
+        order = list(model.__table__.primary_key.columns)
+        offset = 0
+        while True:
+            with _session() as session:
+                query = _recent(session.query(model), model, since, dag_ids, until)
+                rows = query.order_by(*order).limit(page_size).offset(offset).all()
+                page = [
+                    (_copy(row, TRY_FIELDS), current_try(row) if latest else int(row.try_number))
+                    for row in rows
+                ]
+            if page:
+                yield page
+            if len(rows) < page_size:
+                break
+            offset += page_size
 
 
 def dag_run_key(row: Any) -> Tuple[str, str]:

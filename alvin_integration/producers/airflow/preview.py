@@ -85,7 +85,7 @@ def _macros() -> Any:
     return macros
 
 
-def template_context(task: Any, dag: Any, date: datetime) -> Dict[str, Any]:
+def template_context(task: Any, dag: Any, date: datetime, run_id: str = RUN_ID) -> Dict[str, Any]:
     """The context variables DAG authors template with, for ``date``; nothing read from a database."""
     ds, ts = date.strftime("%Y-%m-%d"), date.isoformat()
     return {
@@ -104,15 +104,17 @@ def template_context(task: Any, dag: Any, date: datetime) -> Dict[str, Any]:
         "data_interval_end": date,
         "prev_ds": ds,
         "next_ds": ds,
-        "run_id": RUN_ID,
+        "run_id": run_id,
         "conf": {},
     }
 
 
-def render(task: Any, dag: Any) -> Optional[str]:
-    """Render the task's templated fields in place for a sample date; what failed, else None."""
+def render(task: Any, dag: Any, date: Optional[datetime] = None, run_id: str = RUN_ID) -> Optional[str]:
+    """Render the task's templated fields in place for ``date`` (default: a sample date); what
+    failed, else None."""
+    context = template_context(task, dag, date or sample_date(task, dag), run_id)
     try:
-        task.render_template_fields(template_context(task, dag, sample_date(task, dag)))  # 1.10.6+, 2.x, 3.x
+        task.render_template_fields(context)  # 1.10.6+, 2.x, 3.x
     except Exception as exc:  # a template that needs what only a run has (a variable, an XCom...)
         return f"its templates could not be rendered ({type(exc).__name__}: {exc}); read unrendered"
     return None
