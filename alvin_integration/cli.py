@@ -46,7 +46,7 @@ def _mock_backend(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from alvin_integration.doctor import run_doctor
 
-    return run_doctor(timeout=args.timeout)
+    return run_doctor(timeout=args.timeout, dags_folder=args.dags_folder)
 
 
 def _spool(args: argparse.Namespace) -> int:
@@ -325,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check settings, network, API key and spool")
     doctor.add_argument("--timeout", type=float, default=5.0, help="seconds per network check")
+    doctor.add_argument(
+        "--dags-folder", help="also count the DAGs and tasks of this folder the reporting policy keeps"
+    )
     doctor.set_defaults(func=_doctor)
 
     demo = commands.add_parser("demo", help="run the example DAG through this Airflow to a local mock API")

@@ -254,6 +254,40 @@ def check_delivery_mode(loaded: LoadedSettings) -> Check:
     )
 
 
+def check_policy(settings: Settings, dags_folder: Optional[str] = None) -> List[Check]:
+    """The reporting policy in force, its ignored patterns, and (with ``dags_folder``) what it keeps."""
+    from alvin_integration.policy import Policy
+
+    policy = Policy.from_settings(
+        settings.dags, settings.skip_operators, settings.send_sql, settings.send_stack_traces
+    )
+    checks = [Check("policy", Status.OK, policy.describe() + "; DAGs tagged alvin:off are left out")]
+    checks += [Check("policy", Status.WARN, problem) for problem in policy.problems]
+    if dags_folder is None:
+        return checks
+    from alvin_integration.producers.airflow.compat import parse_dags
+    from alvin_integration.producers.airflow.selection import policy_reach
+
+    dags, failed = parse_dags(dags_folder)
+    reach = policy_reach(policy, dags)
+    checks.append(
+        Check(
+            "policy",
+            Status.OK,
+            f"{dags_folder}: {reach.dags_kept} DAG(s) and {reach.tasks_kept} task(s) reported, "
+            f"{reach.dags_left_out} DAG(s) and {reach.tasks_left_out} task(s) left out"
+            + (f"; {len(failed)} file(s) not parsed" if failed else ""),
+        )
+    )
+    checks += [
+        Check(
+            "policy", Status.WARN, f"ALVIN_DAGS pattern {pattern!r} matches no DAG or task in {dags_folder}"
+        )
+        for pattern in reach.unmatched
+    ]
+    return checks
+
+
 def check_airflow(environ: Mapping[str, str]) -> List[Check]:
     """Which Airflow is installed, which adapter reports, and whether [lineage] backend fits it."""
     try:
@@ -310,6 +344,7 @@ def run_doctor(
     environ: Optional[Mapping[str, str]] = None,
     timeout: float = 5.0,
     out: Callable[[str], None] = print,
+    dags_folder: Optional[str] = None,
 ) -> int:
     """Run every check, print one line each, return 1 if any failed."""
     loaded = load_settings(environ)
@@ -330,6 +365,7 @@ def run_doctor(
                 break
         checks += _guarded("spool", lambda: check_spool(settings, loaded.spool_dir_origin))
         checks += _guarded("delivery", lambda: [check_delivery_mode(loaded)])
+        checks += _guarded("policy", lambda: check_policy(settings, dags_folder))
     checks += _guarded("airflow", lambda: check_airflow(os.environ if environ is None else environ))
     for check in checks:
         for line in check.lines():
