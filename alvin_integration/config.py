@@ -286,6 +286,10 @@ def _parse_bool(spec: SettingSpec, raw: str, problems: List[Problem]) -> bool:
     return spec.default in _TRUE
 
 
+def _plain(number: float) -> str:
+    return str(int(number)) if number.is_integer() else str(number)
+
+
 def _parse_number(spec: SettingSpec, raw: str, problems: List[Problem]) -> float:
     low, high = NUMBER_RANGES[spec.key]
     try:
@@ -298,7 +302,8 @@ def _parse_number(spec: SettingSpec, raw: str, problems: List[Problem]) -> float
         Problem(
             ERROR_BAD_NUMBER,
             spec.env,
-            f"{spec.env}={raw.strip()[:40]!r} is not a number from {low:g} to {high:g}; {_how_to_set(spec)}",
+            f"{spec.env}={raw.strip()[:40]!r} is not a number from {_plain(low)} to {_plain(high)}; "
+            f"{_how_to_set(spec)}",
         )
     )
     return float(spec.default or 1)

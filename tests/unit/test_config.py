@@ -123,3 +123,8 @@ def test_password_in_url_is_registered_as_secret() -> None:
 
 def test_every_setting_has_env_name_and_help() -> None:
     assert all(spec.env == "ALVIN_" + spec.key.upper() and spec.help for spec in SPECS)
+
+
+def test_an_out_of_range_number_names_its_range_in_full() -> None:
+    loaded = load_settings(dict(REQUIRED, ALVIN_SPOOL_MAX_MB="1e308"), config_path=NO_CFG)
+    assert "is not a number from 1 to 1048576;" in str(loaded.problems[0])  # not 1.04858e+06
