@@ -22,6 +22,7 @@ from alvin_integration.config import (
 )
 from alvin_integration.doctor import Status, check_settings
 from alvin_integration.redact import redact_text
+from tests.support.readme import README, marked_table
 
 REQUIRED = {
     "ALVIN_URL": "https://alvin.example.com/",
@@ -159,6 +160,10 @@ def test_a_number_has_a_range_and_says_it_in_its_help() -> None:
 def test_an_out_of_range_number_names_its_range_in_full() -> None:
     loaded = load_settings(dict(REQUIRED, ALVIN_SPOOL_MAX_MB="1e308"), config_path=NO_CFG)
     assert "is not a number from 1 to 1048576;" in str(loaded.problems[0])  # not 1.04858e+06
+
+
+def test_the_readme_table_is_the_generated_one() -> None:
+    assert marked_table(README.read_text(), "settings") == settings_markdown()
 
 
 def test_doctor_shows_the_declared_settings_and_only_the_length_of_a_secret() -> None:
