@@ -102,19 +102,17 @@ def _how_to_set(spec: SettingSpec) -> str:
     )
 
 
+def _refuse(spec: SettingSpec, code: str, why: str, problems: List[Problem]) -> None:
+    problems.append(Problem(code, spec.env, f"{why}; {_how_to_set(spec)}"))
+
+
 def _parse_bool(spec: SettingSpec, raw: str, problems: List[Problem]) -> bool:
     value = raw.strip().lower()
     if value in _TRUE:
         return True
     if value in _FALSE:
         return False
-    problems.append(
-        Problem(
-            ERROR_BAD_BOOLEAN,
-            spec.env,
-            f"{spec.env}={raw!r} is not true/false; {_how_to_set(spec)}",
-        )
-    )
+    _refuse(spec, ERROR_BAD_BOOLEAN, f"{spec.env}={raw!r} is not true/false", problems)
     return spec.default in _TRUE
 
 
@@ -128,13 +126,8 @@ def _parse_number(spec: SettingSpec, raw: str, problems: List[Problem]) -> float
             return value
     except ValueError:
         pass
-    problems.append(
-        Problem(
-            ERROR_BAD_NUMBER,
-            spec.env,
-            f"{spec.env}={raw.strip()[:40]!r} is not a number from {spec.range_text}; {_how_to_set(spec)}",
-        )
-    )
+    why = f"{spec.env}={raw.strip()[:40]!r} is not a number from {spec.range_text}"
+    _refuse(spec, ERROR_BAD_NUMBER, why, problems)
     return float(spec.default or 1)
 
 
@@ -158,56 +151,41 @@ def _parse_url(spec: SettingSpec, raw: str, problems: List[Problem]) -> str:
         valid = False
     if not valid:
         shown = url if len(url) < 80 else url[:77] + "..."
-        problems.append(
-            Problem(
-                ERROR_BAD_URL,
-                spec.env,
-                f"{spec.env}={shown!r} is not an http(s) URL with a host "
-                f"(expected e.g. https://app.alvin.ai, a port up to 65535, no spaces); {_how_to_set(spec)}",
-            )
+        why = (
+            f"{spec.env}={shown!r} is not an http(s) URL with a host "
+            f"(expected e.g. https://app.alvin.ai, a port up to 65535, no spaces)"
         )
+        _refuse(spec, ERROR_BAD_URL, why, problems)
     return url
 
 
 def _parse_platform_id(spec: SettingSpec, raw: str, problems: List[Problem]) -> str:
     platform_id = raw.strip()
     if any(ch.isspace() for ch in platform_id):
-        problems.append(
-            Problem(
-                ERROR_BAD_PLATFORM_ID,
-                spec.env,
-                f"{spec.env}={platform_id!r} contains white space; use the platform id shown in "
-                f"the Alvin UI; {_how_to_set(spec)}",
-            )
-        )
+        why = f"{spec.env}={platform_id!r} contains white space; use the platform id shown in the Alvin UI"
+        _refuse(spec, ERROR_BAD_PLATFORM_ID, why, problems)
     return platform_id
 
 
 def _parse_api_key(spec: SettingSpec, raw: str, problems: List[Problem]) -> str:
     api_key = raw.strip()
     if not all(32 < ord(ch) < 127 for ch in api_key):
-        problems.append(
-            Problem(
-                ERROR_BAD_API_KEY,
-                spec.env,
-                f"{spec.env} holds white space, control or non-ASCII characters (an HTTP header "
-                f"cannot carry them); copy the key again from the Alvin UI; {_how_to_set(spec)}",
-            )
+        why = (
+            f"{spec.env} holds white space, control or non-ASCII characters (an HTTP header "
+            f"cannot carry them); copy the key again from the Alvin UI"
         )
+        _refuse(spec, ERROR_BAD_API_KEY, why, problems)
     return api_key
 
 
 def _parse_spool_dir(spec: SettingSpec, raw: str, problems: List[Problem]) -> str:
     spool_dir = raw.strip()
     if os.path.expanduser(spool_dir).startswith("~"):
-        problems.append(
-            Problem(
-                ERROR_BAD_SPOOL_DIR,
-                spec.env,
-                f"{spec.env}={spool_dir[:80]!r} names a home directory that does not exist here; "
-                f"use an absolute path; {_how_to_set(spec)}",
-            )
+        why = (
+            f"{spec.env}={spool_dir[:80]!r} names a home directory that does not exist here; "
+            "use an absolute path"
         )
+        _refuse(spec, ERROR_BAD_SPOOL_DIR, why, problems)
     return os.path.expanduser(spool_dir)
 
 
@@ -554,7 +532,7 @@ def load_settings(
     given = {spec.key: raw[spec.key] for spec in SPECS if spec.in_settings and raw.get(spec.key, "").strip()}
     for spec in SPECS:
         if spec.required and spec.key not in given:
-            problems.append(Problem(ERROR_MISSING, spec.env, f"{spec.env} is not set; {_how_to_set(spec)}"))
+            _refuse(spec, ERROR_MISSING, f"{spec.env} is not set", problems)
     values = {key: SPEC_BY_KEY[key].parse(SPEC_BY_KEY[key], text, problems) for key, text in given.items()}
     if "ephemeral" not in values:
         marker = ephemeral_worker_marker(env)
