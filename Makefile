@@ -64,6 +64,11 @@ screenshot: $(TOX) ## docs/explorer-lineage.png: the explorer's lineage page in 
 	$(TOX) run -e browser --notest -q
 	$(TOX) exec -e browser -- python scripts/screenshot_explorer.py
 
+.PHONY: readme
+readme: $(TOX) ## rewrite the README's generated tables (settings, operator families) from their declarations
+	$(TOX) run -e unit-py311 --notest -q
+	$(TOX) exec -e unit-py311 -- python scripts/readme_tables.py
+
 .PHONY: soak
 soak: $(TOX) ## an outage under load: 20 runs x 25 tasks on the Celery deployment, with and without us
 	@echo "==> soak on the af2 row (Celery, Postgres, Redis of this machine; figures, not pass/fail)"

@@ -4,6 +4,10 @@ Precedence, highest first: ``ALVIN_<NAME>``, ``AIRFLOW__ALVIN__<NAME>``, ``[alvi
 airflow.cfg (``$AIRFLOW_CONFIG`` or ``$AIRFLOW_HOME/airflow.cfg``), the default. A missing or invalid
 required setting never raises: the result carries problems, each with a stable id and the fix.
 
+Each setting is declared once, in ``SPECS``: its parser, default, range, help and whether it is a
+secret. ``Settings``' defaults, the validation, the README's configuration table
+(``settings_markdown``) and doctor's settings line (``shown_settings``) are read from there.
+
 Defaults that depend on the host are decided here from the environment given, never registered by
 importing a module: the spool directory is ``$AIRFLOW_HOME/alvin/spool``, except on Cloud Composer
 (``$COMPOSER_ENVIRONMENT`` set), whose ``$AIRFLOW_HOME`` is a GCS FUSE mount without the file locks
@@ -18,7 +22,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 from alvin_integration.redact import register_secret
@@ -32,109 +36,303 @@ ERROR_BAD_CA_BUNDLE = "alvin.E006"
 ERROR_BAD_API_KEY = "alvin.E007"
 ERROR_BAD_SPOOL_DIR = "alvin.E008"
 
-# What a number setting may be: (smallest, largest). Values that parse but cannot work (1e308
-# seconds, a 1e-12 MB spool) are refused at load time, with the range, not later with a traceback.
-NUMBER_RANGES: Dict[str, Tuple[float, float]] = {
-    "spool_max_mb": (1.0, 1_048_576.0),  # 1 MB to 1 TB
-    "http_timeout": (0.1, 600.0),
-    "flush_timeout": (0.0, 600.0),
-    "max_event_kb": (16.0, 65_536.0),
-    "sql_start_wait_ms": (0.0, 60_000.0),
-    "reconcile_interval": (0.0, 604_800.0),  # off, up to a week
-}
-
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
 @dataclass(frozen=True)
-class SettingSpec:
-    """One setting: its environment variable, its airflow.cfg key, default and meaning."""
+class Problem:
+    """A setting that is missing or invalid, with a stable id and the fix in words."""
 
+    code: str
     env: str
-    key: str
-    default: Optional[str]
-    help: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.message} [{self.code}]"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One setting, declared once: how its text is read, its default, range and meaning.
+
+    ``Settings``, the validation, the README's configuration table and doctor's settings line are
+    all built from ``SPECS``: adding a setting is adding a row there (and its ``Settings`` field).
+    """
+
+    key: str  # the Settings attribute and the airflow.cfg key; ALVIN_<KEY> is its variable
+    parse: Callable[[SettingSpec, str, List[Problem]], Any]  # text to value; a bad one adds a problem
+    default: Optional[str]  # as text, read as if it were set; None: none, or decided from the host
+    help: str  # the README's meaning; ``{range}`` stands for the range of a number
     required: bool = False
+    limits: Optional[Tuple[float, float]] = None  # a number's smallest and largest value
+    shown_default: str = ""  # the README's default where the host decides it
+    secret: str = ""  # a secret's name in words: registered for redaction, never shown
+    doctor: bool = False  # shown on doctor's settings line (a secret: only its length and source)
+    in_settings: bool = True  # False: read before the others, no Settings attribute (ALVIN_DISABLED)
+
+    @property
+    def env(self) -> str:
+        """Its environment variable, ``ALVIN_<KEY>``."""
+        return "ALVIN_" + self.key.upper()
+
+    @property
+    def range_text(self) -> str:
+        """The range of a number in words (``1 to 1048576``), or nothing."""
+        if self.limits is None:
+            return ""
+        low, high = self.limits
+        return f"{_plain(low)} to {_plain(high)}"
+
+    @property
+    def meaning(self) -> str:
+        """The help with the range written in."""
+        return self.help.replace("{range}", self.range_text)
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+def _how_to_set(spec: SettingSpec) -> str:
+    return (
+        f"set the environment variable {spec.env} or '{spec.key}' in the [alvin] section of "
+        f"airflow.cfg (on Cloud Composer: an environment variable, or the Airflow configuration "
+        f"override section 'alvin', key '{spec.key}')"
+    )
+
+
+def _refuse(spec: SettingSpec, code: str, why: str, problems: List[Problem]) -> None:
+    problems.append(Problem(code, spec.env, f"{why}; {_how_to_set(spec)}"))
+
+
+def _parse_bool(spec: SettingSpec, raw: str, problems: List[Problem]) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    _refuse(spec, ERROR_BAD_BOOLEAN, f"{spec.env}={raw!r} is not true/false", problems)
+    return spec.default in _TRUE
+
+
+def _parse_number(spec: SettingSpec, raw: str, problems: List[Problem]) -> float:
+    # Values that parse but cannot work (1e308 seconds, a 1e-12 MB spool) are refused at load
+    # time, with the range, not later with a traceback.
+    low, high = spec.limits or (float("-inf"), float("inf"))
+    try:
+        value = float(raw)
+        if low <= value <= high:
+            return value
+    except ValueError:
+        pass
+    why = f"{spec.env}={raw.strip()[:40]!r} is not a number from {spec.range_text}"
+    _refuse(spec, ERROR_BAD_NUMBER, why, problems)
+    return float(spec.default or 1)
+
+
+def _parse_text(spec: SettingSpec, raw: str, problems: List[Problem]) -> Optional[str]:
+    return raw.strip() or None
+
+
+def _parse_url(spec: SettingSpec, raw: str, problems: List[Problem]) -> str:
+    url = raw.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            register_secret(parts.password)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+        valid = (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and not any(ch.isspace() or ord(ch) < 32 for ch in url)
+        )
+    except ValueError:
+        valid = False
+    if not valid:
+        shown = url if len(url) < 80 else url[:77] + "..."
+        why = (
+            f"{spec.env}={shown!r} is not an http(s) URL with a host "
+            f"(expected e.g. https://app.alvin.ai, a port up to 65535, no spaces)"
+        )
+        _refuse(spec, ERROR_BAD_URL, why, problems)
+    return url
+
+
+def _parse_platform_id(spec: SettingSpec, raw: str, problems: List[Problem]) -> str:
+    platform_id = raw.strip()
+    if any(ch.isspace() for ch in platform_id):
+        why = f"{spec.env}={platform_id!r} contains white space; use the platform id shown in the Alvin UI"
+        _refuse(spec, ERROR_BAD_PLATFORM_ID, why, problems)
+    return platform_id
+
+
+def _parse_api_key(spec: SettingSpec, raw: str, problems: List[Problem]) -> str:
+    api_key = raw.strip()
+    if not all(32 < ord(ch) < 127 for ch in api_key):
+        why = (
+            f"{spec.env} holds white space, control or non-ASCII characters (an HTTP header "
+            f"cannot carry them); copy the key again from the Alvin UI"
+        )
+        _refuse(spec, ERROR_BAD_API_KEY, why, problems)
+    return api_key
+
+
+def _parse_spool_dir(spec: SettingSpec, raw: str, problems: List[Problem]) -> str:
+    spool_dir = raw.strip()
+    if os.path.expanduser(spool_dir).startswith("~"):
+        why = (
+            f"{spec.env}={spool_dir[:80]!r} names a home directory that does not exist here; "
+            "use an absolute path"
+        )
+        _refuse(spec, ERROR_BAD_SPOOL_DIR, why, problems)
+    return os.path.expanduser(spool_dir)
+
+
+def _parse_ca_bundle(spec: SettingSpec, raw: str, problems: List[Problem]) -> Optional[str]:
+    ca_bundle = raw.strip() or None
+    if ca_bundle and not os.path.isfile(ca_bundle):
+        problems.append(
+            Problem(ERROR_BAD_CA_BUNDLE, spec.env, f"{spec.env}={ca_bundle!r} is not a readable file")
+        )
+    return ca_bundle
 
 
 SPECS: Tuple[SettingSpec, ...] = (
-    SettingSpec("ALVIN_URL", "url", None, "Base URL of the Alvin API, e.g. https://app.alvin.ai", True),
-    SettingSpec("ALVIN_API_KEY", "api_key", None, "API key sent as X-API-KEY (never logged)", True),
-    SettingSpec("ALVIN_PLATFORM_ID", "platform_id", None, "Alvin platform id of this Airflow", True),
-    SettingSpec("ALVIN_DISABLED", "disabled", "false", "true switches the integration off"),
     SettingSpec(
-        "ALVIN_SPOOL_DIR",
+        "url",
+        _parse_url,
+        None,
+        "Base URL of the Alvin API, e.g. `https://app.alvin.ai`",
+        required=True,
+        doctor=True,
+    ),
+    SettingSpec(
+        "api_key",
+        _parse_api_key,
+        None,
+        "API key, sent as `X-API-KEY`; never logged",
+        required=True,
+        secret="API key",
+        doctor=True,
+    ),
+    SettingSpec(
+        "platform_id",
+        _parse_platform_id,
+        None,
+        "the Airflow platform id created in the Alvin UI; the OpenLineage job namespace",
+        required=True,
+        doctor=True,
+    ),
+    SettingSpec("disabled", _parse_bool, "false", "`true` switches the integration off", in_settings=False),
+    SettingSpec(
         "spool_dir",
+        _parse_spool_dir,
         None,
-        "Local outbox directory (default $AIRFLOW_HOME/alvin/spool; on Cloud Composer $TMPDIR/alvin/spool)",
+        "the local outbox directory",
+        shown_default="`$AIRFLOW_HOME/alvin/spool` (on Composer, i.e. `COMPOSER_ENVIRONMENT` set: "
+        "`$TMPDIR/alvin/spool`, as its `$AIRFLOW_HOME` is a GCS FUSE mount without file locks)",
     ),
-    SettingSpec("ALVIN_SPOOL_MAX_MB", "spool_max_mb", "256", "Spool size cap; oldest events dropped past it"),
-    SettingSpec("ALVIN_HTTP_TIMEOUT", "http_timeout", "10", "Seconds to connect and to read one response"),
     SettingSpec(
-        "ALVIN_FLUSH_TIMEOUT",
+        "spool_max_mb",
+        _parse_number,
+        "256",
+        "spool size cap ({range}); oldest events are dropped past it",
+        limits=(1.0, 1_048_576.0),  # 1 MB to 1 TB
+    ),
+    SettingSpec(
+        "http_timeout",
+        _parse_number,
+        "10",
+        "seconds ({range}) to connect and to read one response; a whole request, answer included, "
+        "never outlasts its delivery window",
+        limits=(0.1, 600.0),
+    ),
+    SettingSpec(
         "flush_timeout",
+        _parse_number,
         "5",
-        "Seconds a finishing task may wait for delivery",
+        "seconds ({range}) a finishing task process (or an exiting `dags test`) may wait for "
+        "delivery; the rest stays spooled",
+        limits=(0.0, 600.0),
     ),
     SettingSpec(
-        "ALVIN_MAX_EVENT_KB",
         "max_event_kb",
+        _parse_number,
         "1024",
-        "Largest event sent, in KB; larger ones are cut (SQL, column lineage, stack traces first)",
+        "the largest event sent ({range} KB); a larger one is cut, its longest texts (SQL, stack "
+        "traces) first, then dataset facets (column lineage) and dataset lists; the `alvin` facet's "
+        "`truncated` lists what was cut. An event is never dropped for its size",
+        limits=(16.0, 65_536.0),
     ),
     SettingSpec(
-        "ALVIN_SQL_START_WAIT_MS",
         "sql_start_wait_ms",
+        _parse_number,
         "5",
-        "Milliseconds a task's start waits for its SQL to be parsed; past it the end carries the tables",
+        "milliseconds ({range}) a task's start may wait for its SQL to be parsed; SQL over 8 KB is "
+        "never waited for. Past it the `START` goes without the tables and the end carries them",
+        limits=(0.0, 60_000.0),
     ),
     SettingSpec(
-        "ALVIN_RECONCILE_INTERVAL",
         "reconcile_interval",
+        _parse_number,
         "0",
-        "Seconds between reconciles run by the scheduler (0: off; `alvin-integration reconcile` by hand)",
+        "seconds ({range}) between reconciles the scheduler runs in a background thread "
+        "(`alvin-integration reconcile`), each over what started between three intervals and one "
+        "interval ago, so that live events still on their way arrive first; 0 is off. The "
+        "scheduler's ledger knows what it delivered, not what workers on other machines did: those "
+        "events are resent, and the receiver dedupes them",
+        limits=(0.0, 604_800.0),  # off, up to a week
     ),
     SettingSpec(
-        "ALVIN_EXTRACTORS",
         "extractors",
+        _parse_text,
         None,
-        "Lineage extractors of your own operators: comma-separated module:function paths",
+        "lineage extractors of your own operators: comma-separated `module:function` or "
+        "`MyOperator=module:function` ([Lineage of your own operators](#lineage-of-your-own-operators))",
     ),
     SettingSpec(
-        "ALVIN_EPHEMERAL",
         "ephemeral",
+        _parse_bool,
         None,
-        "true: this worker's disk ends with its task process (a pod per try), so a try's end "
-        "waits up to ALVIN_FLUSH_TIMEOUT for delivery; default: detected (KubernetesExecutor "
-        "pods, container executors)",
+        "`true`: this worker's disk ends with its try, so a try's end waits up to "
+        "`ALVIN_FLUSH_TIMEOUT` for delivery whatever the API's latency ([pods per "
+        "try](#kubernetesexecutor-and-other-pods-per-try))",
+        shown_default="detected: `true` in a KubernetesExecutor pod or a container executor's "
+        "container (`AIRFLOW_IS_K8S_EXECUTOR_POD` or `AIRFLOW_IS_EXECUTOR_CONTAINER` set), else `false`",
     ),
-    SettingSpec("ALVIN_VERIFY_SSL", "verify_ssl", "true", "false turns TLS certificate checks off"),
-    SettingSpec("ALVIN_CA_BUNDLE", "ca_bundle", None, "Path of a CA bundle for a private CA"),
-    SettingSpec("ALVIN_VERBOSE_LOG", "verbose_log", "false", "true logs every delivery and stack traces"),
+    SettingSpec("verify_ssl", _parse_bool, "true", "`false` turns TLS certificate checks off (tests only)"),
+    SettingSpec("ca_bundle", _parse_ca_bundle, None, "PEM file of a private CA"),
+    SettingSpec("verbose_log", _parse_bool, "false", "log every delivery"),
 )
 SPEC_BY_KEY: Dict[str, SettingSpec] = {spec.key: spec for spec in SPECS}
 
 
+def _default(key: str) -> Any:
+    """The value of a setting left unset, read from its declaration."""
+    spec = SPEC_BY_KEY[key]
+    return spec.parse(spec, spec.default or "", [])
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Validated settings of one process."""
+    """Validated settings of one process: a field per setting of ``SPECS``, typed as it parses."""
 
     url: str
     api_key: str = field(repr=False)
     platform_id: str
     spool_dir: str
-    spool_max_mb: float = 256.0
-    http_timeout: float = 10.0
-    flush_timeout: float = 5.0
-    max_event_kb: float = 1024.0
-    sql_start_wait_ms: float = 5.0
-    reconcile_interval: float = 0.0
-    extractors: Optional[str] = None
-    ephemeral: bool = False  # the spool ends with the process: a try's end waits for delivery
-    verify_ssl: bool = True
-    ca_bundle: Optional[str] = None
-    verbose_log: bool = False
+    spool_max_mb: float = _default("spool_max_mb")
+    http_timeout: float = _default("http_timeout")
+    flush_timeout: float = _default("flush_timeout")
+    max_event_kb: float = _default("max_event_kb")
+    sql_start_wait_ms: float = _default("sql_start_wait_ms")
+    reconcile_interval: float = _default("reconcile_interval")
+    extractors: Optional[str] = _default("extractors")
+    ephemeral: bool = _default("ephemeral")  # the spool ends with the process: a try's end waits for delivery
+    verify_ssl: bool = _default("verify_ssl")
+    ca_bundle: Optional[str] = _default("ca_bundle")
+    verbose_log: bool = _default("verbose_log")
 
     @property
     def spool_max_bytes(self) -> int:
@@ -149,16 +347,28 @@ class Settings:
         return self.verify_ssl
 
 
-@dataclass(frozen=True)
-class Problem:
-    """A setting that is missing or invalid, with a stable id and the fix in words."""
+def settings_markdown() -> str:
+    """The README's configuration table (between its ``settings`` markers)."""
+    lines = ["| setting | default | meaning |", "|---|---|---|"]
+    for spec in SPECS:
+        if spec.required:
+            default = "(required)"
+        else:
+            default = spec.shown_default or (f"`{spec.default}`" if spec.default is not None else "")
+        cells = (f"`{spec.env}`", default, spec.meaning)
+        lines.append("|" + "|".join(f" {cell} " if cell else " " for cell in cells) + "|")
+    return "\n".join(lines) + "\n"
 
-    code: str
-    env: str
-    message: str
 
-    def __str__(self) -> str:
-        return f"{self.message} [{self.code}]"
+def shown_settings(settings: Settings, sources: Mapping[str, str]) -> str:
+    """The settings doctor shows, in words; a secret only by its length and source."""
+    shown = [f"{spec.key}={getattr(settings, spec.key)}" for spec in SPECS if spec.doctor and not spec.secret]
+    shown += [
+        f"{spec.secret} set ({len(getattr(settings, spec.key))} chars, from {sources.get(spec.key)})"
+        for spec in SPECS
+        if spec.doctor and spec.secret
+    ]
+    return " ".join(shown)
 
 
 @dataclass
@@ -262,76 +472,6 @@ def read_alvin_section(path: str) -> Dict[str, str]:
     return dict(section)
 
 
-def _how_to_set(spec: SettingSpec) -> str:
-    return (
-        f"set the environment variable {spec.env} or '{spec.key}' in the [alvin] section of "
-        f"airflow.cfg (on Cloud Composer: an environment variable, or the Airflow configuration "
-        f"override section 'alvin', key '{spec.key}')"
-    )
-
-
-def _parse_bool(spec: SettingSpec, raw: str, problems: List[Problem]) -> bool:
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    problems.append(
-        Problem(
-            ERROR_BAD_BOOLEAN,
-            spec.env,
-            f"{spec.env}={raw!r} is not true/false; {_how_to_set(spec)}",
-        )
-    )
-    return spec.default in _TRUE
-
-
-def _parse_number(spec: SettingSpec, raw: str, problems: List[Problem]) -> float:
-    low, high = NUMBER_RANGES[spec.key]
-    try:
-        value = float(raw)
-        if low <= value <= high:
-            return value
-    except ValueError:
-        pass
-    problems.append(
-        Problem(
-            ERROR_BAD_NUMBER,
-            spec.env,
-            f"{spec.env}={raw.strip()[:40]!r} is not a number from {low:g} to {high:g}; {_how_to_set(spec)}",
-        )
-    )
-    return float(spec.default or 1)
-
-
-def _check_url(raw: str, problems: List[Problem]) -> str:
-    spec = SPEC_BY_KEY["url"]
-    url = raw.strip().rstrip("/")
-    try:
-        parts = urlsplit(url)
-        if parts.password:
-            register_secret(parts.password)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
-        valid = (
-            parts.scheme in ("http", "https")
-            and bool(parts.hostname)
-            and not any(ch.isspace() or ord(ch) < 32 for ch in url)
-        )
-    except ValueError:
-        valid = False
-    if not valid:
-        shown = url if len(url) < 80 else url[:77] + "..."
-        problems.append(
-            Problem(
-                ERROR_BAD_URL,
-                spec.env,
-                f"{spec.env}={shown!r} is not an http(s) URL with a host "
-                f"(expected e.g. https://app.alvin.ai, a port up to 65535, no spaces); {_how_to_set(spec)}",
-            )
-        )
-    return url
-
-
 # Set by executors that run each try in a container of its own, whose disk (the spool with it)
 # ends with the try: the KubernetesExecutor's pod template (Airflow 2 and 3), and the ECS, AWS
 # Batch and other container executors of the providers.
@@ -382,90 +522,28 @@ def load_settings(
                 sources[spec.key] = source
                 break
 
-    register_secret(raw.get("api_key"))
+    for spec in SPECS:
+        if spec.secret:
+            register_secret(raw.get(spec.key))
     problems: List[Problem] = []
     if _parse_bool(SPEC_BY_KEY["disabled"], raw["disabled"], problems):
         return LoadedSettings(None, [], sources, disabled=True)
 
+    given = {spec.key: raw[spec.key] for spec in SPECS if spec.in_settings and raw.get(spec.key, "").strip()}
     for spec in SPECS:
-        if spec.required and not raw.get(spec.key, "").strip():
-            problems.append(Problem(ERROR_MISSING, spec.env, f"{spec.env} is not set; {_how_to_set(spec)}"))
-
-    url = _check_url(raw["url"], problems) if raw.get("url", "").strip() else ""
-    platform_id = raw.get("platform_id", "").strip()
-    if platform_id and any(ch.isspace() for ch in platform_id):
-        spec = SPEC_BY_KEY["platform_id"]
-        problems.append(
-            Problem(
-                ERROR_BAD_PLATFORM_ID,
-                spec.env,
-                f"{spec.env}={platform_id!r} contains white space; use the platform id shown in "
-                f"the Alvin UI; {_how_to_set(spec)}",
-            )
-        )
-    api_key = raw.get("api_key", "").strip()
-    if api_key and not all(32 < ord(ch) < 127 for ch in api_key):
-        spec = SPEC_BY_KEY["api_key"]
-        problems.append(
-            Problem(
-                ERROR_BAD_API_KEY,
-                spec.env,
-                f"{spec.env} holds white space, control or non-ASCII characters (an HTTP header "
-                f"cannot carry them); copy the key again from the Alvin UI; {_how_to_set(spec)}",
-            )
-        )
-    spool_dir = (raw.get("spool_dir") or "").strip()
-    if spool_dir and os.path.expanduser(spool_dir).startswith("~"):
-        spec = SPEC_BY_KEY["spool_dir"]
-        problems.append(
-            Problem(
-                ERROR_BAD_SPOOL_DIR,
-                spec.env,
-                f"{spec.env}={spool_dir[:80]!r} names a home directory that does not exist here; "
-                f"use an absolute path; {_how_to_set(spec)}",
-            )
-        )
-    ca_bundle = (raw.get("ca_bundle") or "").strip() or None
-    if ca_bundle and not os.path.isfile(ca_bundle):
-        spec = SPEC_BY_KEY["ca_bundle"]
-        problems.append(
-            Problem(ERROR_BAD_CA_BUNDLE, spec.env, f"{spec.env}={ca_bundle!r} is not a readable file")
-        )
-
-    numbers: Dict[str, Callable[[SettingSpec, str, List[Problem]], object]] = {
-        "spool_max_mb": _parse_number,
-        "http_timeout": _parse_number,
-        "flush_timeout": _parse_number,
-        "max_event_kb": _parse_number,
-        "sql_start_wait_ms": _parse_number,
-        "reconcile_interval": _parse_number,
-        "verify_ssl": _parse_bool,
-        "verbose_log": _parse_bool,
-    }
-    parsed = {key: parse(SPEC_BY_KEY[key], raw[key], problems) for key, parse in numbers.items()}
-    marker = ephemeral_worker_marker(env)
-    ephemeral = marker is not None
-    if raw.get("ephemeral", "").strip():
-        ephemeral = _parse_bool(SPEC_BY_KEY["ephemeral"], raw["ephemeral"], problems)
-    else:
+        if spec.required and spec.key not in given:
+            _refuse(spec, ERROR_MISSING, f"{spec.env} is not set", problems)
+    values = {key: SPEC_BY_KEY[key].parse(SPEC_BY_KEY[key], text, problems) for key, text in given.items()}
+    if "ephemeral" not in values:
+        marker = ephemeral_worker_marker(env)
+        values["ephemeral"] = marker is not None
         sources["ephemeral"] = f"detected (env {marker})" if marker else "default"
     if problems:
         return LoadedSettings(None, problems, sources)
 
-    spool_dir = (raw.get("spool_dir") or "").strip()
-    if spool_dir:
+    if "spool_dir" in values:
         origin = f"set by {sources['spool_dir']}"
     else:
-        spool_dir, origin = default_spool_dir(env), default_spool_reason(env)
+        values["spool_dir"], origin = default_spool_dir(env), default_spool_reason(env)
         sources["spool_dir"] = "default"
-    settings = Settings(
-        url=url,
-        api_key=raw["api_key"].strip(),
-        platform_id=platform_id,
-        spool_dir=os.path.expanduser(spool_dir),
-        ca_bundle=ca_bundle,
-        extractors=(raw.get("extractors") or "").strip() or None,
-        ephemeral=ephemeral,
-        **parsed,  # type: ignore[arg-type]
-    )
-    return LoadedSettings(settings, [], sources, spool_dir_origin=origin)
+    return LoadedSettings(Settings(**values), [], sources, spool_dir_origin=origin)

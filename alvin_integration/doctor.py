@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import requests
 
 from alvin_integration.client import AlvinClient
-from alvin_integration.config import LoadedSettings, Settings, load_settings
+from alvin_integration.config import LoadedSettings, Settings, load_settings, shown_settings
 from alvin_integration.emitter import LINEAGE_PATH
 from alvin_integration.redact import redact_text
 from alvin_integration.spool import Spool, SpoolUnusable, check_spool_directory, describe_status
@@ -65,13 +65,7 @@ def check_settings(loaded: LoadedSettings) -> Check:
     if loaded.settings is None:
         problems = "; ".join(str(p) for p in loaded.problems)
         return Check("settings", Status.FAIL, problems, "set the settings named above, then run doctor again")
-    s = loaded.settings
-    return Check(
-        "settings",
-        Status.OK,
-        f"url={s.url} platform_id={s.platform_id} API key set ({len(s.api_key)} chars, from "
-        f"{loaded.sources.get('api_key')})",
-    )
+    return Check("settings", Status.OK, shown_settings(loaded.settings, loaded.sources))
 
 
 def check_transport(settings: Settings) -> List[Check]:

@@ -6,6 +6,7 @@ as running; 2.0-2.2 report through the same wrapper. The e2e Celery test shows i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,7 +21,7 @@ def test_a_dag_runs_start_is_spooled_once_for_the_machine_until_the_run_ends(
     """1.10's DAG processors each see a running run as running: one START for the machine."""
     from alvin_integration.producers.airflow import report
 
-    recorded.settings.spool_dir = str(tmp_path)
+    recorded.settings = replace(recorded.settings, spool_dir=str(tmp_path))
     run = SimpleNamespace(dag_id="unit_dag", run_id=RUN, state="running", run_type="manual")
     assert report.report_dag_run_once("START", run)
     assert not report.report_dag_run_once("START", run)  # another processor process, same machine
@@ -34,7 +35,7 @@ def test_a_start_that_could_not_be_spooled_is_left_for_the_next_process(
 ) -> None:
     from alvin_integration.producers.airflow import report
 
-    recorded.settings.spool_dir = str(tmp_path)
+    recorded.settings = replace(recorded.settings, spool_dir=str(tmp_path))
     run = SimpleNamespace(dag_id="unit_dag", run_id=RUN, state="running", run_type="manual")
     with monkeypatch.context() as broken:
         broken.setattr(recorded, "emit", lambda event: (_ for _ in ()).throw(OSError("disk full")))

@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any, List
 
+from alvin_integration.config import Settings
+
 RUN = "manual__2026-11-01T00:00:00+00:00"
 
 
@@ -13,7 +15,13 @@ class RecordingEmitter:
     """Takes events as the real emitter does, and keeps them."""
 
     def __init__(self) -> None:
-        self.settings = SimpleNamespace(platform_id="unitplatform", flush_timeout=0.0)
+        self.settings = Settings(
+            url="https://alvin.example.com",
+            api_key="unit-key",
+            platform_id="unitplatform",
+            spool_dir="/nonexistent/alvin/spool",  # no test writes here; one that needs a spool replaces it
+            flush_timeout=0.0,
+        )
         self.events: List[Any] = []
         self.waits: List[str] = []  # where the report path waited for delivery (the fixture records)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 
@@ -14,9 +16,13 @@ from alvin_integration.config import (
     ERROR_BAD_URL,
     ERROR_MISSING,
     SPECS,
+    Settings,
     load_settings,
+    settings_markdown,
 )
+from alvin_integration.doctor import Status, check_settings
 from alvin_integration.redact import redact_text
+from tests.support.readme import README, marked_table
 
 REQUIRED = {
     "ALVIN_URL": "https://alvin.example.com/",
@@ -123,3 +129,47 @@ def test_password_in_url_is_registered_as_secret() -> None:
 
 def test_every_setting_has_env_name_and_help() -> None:
     assert all(spec.env == "ALVIN_" + spec.key.upper() and spec.help for spec in SPECS)
+
+
+def test_settings_has_a_field_per_declared_setting_typed_as_it_parses() -> None:
+    declared = [spec for spec in SPECS if spec.in_settings]
+    assert [f.name for f in fields(Settings)] == [spec.key for spec in declared]
+    hints = get_type_hints(Settings)
+    for spec in declared:
+        assert hints[spec.key] == get_type_hints(spec.parse)["return"], spec.key
+    assert {f.name for f in fields(Settings) if not f.repr} == {spec.key for spec in SPECS if spec.secret}
+
+
+def test_the_defaults_of_settings_are_the_declared_ones() -> None:
+    loaded = load_settings(dict(REQUIRED, ALVIN_SPOOL_DIR="/spool"), config_path=NO_CFG)
+    assert loaded.settings == Settings(
+        url="https://alvin.example.com",
+        api_key=REQUIRED["ALVIN_API_KEY"],
+        platform_id="airflowdev",
+        spool_dir="/spool",
+    )
+    assert loaded.settings.flush_timeout == 5.0 and loaded.settings.reconcile_interval == 0.0
+
+
+def test_a_number_has_a_range_and_says_it_in_its_help() -> None:
+    for spec in SPECS:
+        assert (spec.limits is not None) == ("{range}" in spec.help), spec.key
+    assert SPECS[0].meaning == SPECS[0].help and "{range}" not in settings_markdown()
+
+
+def test_an_out_of_range_number_names_its_range_in_full() -> None:
+    loaded = load_settings(dict(REQUIRED, ALVIN_SPOOL_MAX_MB="1e308"), config_path=NO_CFG)
+    assert "is not a number from 1 to 1048576;" in str(loaded.problems[0])  # not 1.04858e+06
+
+
+def test_the_readme_table_is_the_generated_one() -> None:
+    assert marked_table(README.read_text(), "settings") == settings_markdown()
+
+
+def test_doctor_shows_the_declared_settings_and_only_the_length_of_a_secret() -> None:
+    loaded = load_settings(dict(REQUIRED, ALVIN_API_KEY="very-secret-key-42"), config_path=NO_CFG)
+    check = check_settings(loaded)
+    assert check.status is Status.OK
+    assert check.detail == (
+        "url=https://alvin.example.com platform_id=airflowdev API key set (18 chars, from env ALVIN_API_KEY)"
+    )

@@ -66,7 +66,7 @@ def _start_background_delivery() -> None:
     if emitter is None:
         return
     emitter.deliver_in_background()
-    interval = getattr(emitter.settings, "reconcile_interval", 0.0)
+    interval = emitter.settings.reconcile_interval
     if interval > 0 and _component() == ("scheduler",):  # where the metadata database is at hand
         from alvin_integration.producers.airflow.reconcile import reconcile_periodically
         from alvin_integration.producers.airflow.report import host_of

@@ -55,9 +55,12 @@ def report_task(
     task_try = read_task_try(ti, try_number, state, error=error)
     if query_ids and "query_ids" not in task_try.external_ids:
         task_try.external_ids["query_ids"] = list(query_ids)
-    extractors = getattr(emitter.settings, "extractors", None)
-    start_wait = getattr(emitter.settings, "sql_start_wait_ms", 5.0) / 1000
-    found = lineage_of(task_try, extractors, at_end=event_type in TERMINAL_EVENTS, start_wait=start_wait)
+    found = lineage_of(
+        task_try,
+        emitter.settings.extractors,
+        at_end=event_type in TERMINAL_EVENTS,
+        start_wait=emitter.settings.sql_start_wait_ms / 1000,
+    )
     # what the host resolved (1.10-2.2's backend) first, then what was found beyond it
     task_try.inputs = _merged(inputs or [], found.inputs)
     task_try.outputs = _merged(outputs or [], found.outputs)
