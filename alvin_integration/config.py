@@ -292,6 +292,34 @@ SPECS: Tuple[SettingSpec, ...] = (
         "`MyOperator=module:function` ([Lineage of your own operators](#lineage-of-your-own-operators))",
     ),
     SettingSpec(
+        "dags",
+        _parse_text,
+        "*",
+        "which DAGs and tasks are reported: comma-separated shell globs over `dag_id` and "
+        "`dag_id.task_id`, a leading `!` excludes, the last match wins; a DAG tagged `alvin:off` is "
+        "left out whatever the patterns ([Choosing what is reported](#choosing-what-is-reported))",
+    ),
+    SettingSpec(
+        "skip_operators",
+        _parse_text,
+        None,
+        "operator classes (globs; a base class counts, e.g. `BaseSensorOperator`) whose tasks are not "
+        "reported",
+    ),
+    SettingSpec(
+        "send_sql",
+        _parse_bool,
+        "true",
+        "`false` keeps SQL text out of payloads (the `sql` job facet); the `alvin` facet's `withheld` "
+        "says so",
+    ),
+    SettingSpec(
+        "send_stack_traces",
+        _parse_bool,
+        "true",
+        "`false` keeps stack traces out of payloads (the error message stays)",
+    ),
+    SettingSpec(
         "ephemeral",
         _parse_bool,
         None,
@@ -329,6 +357,10 @@ class Settings:
     sql_start_wait_ms: float = _default("sql_start_wait_ms")
     reconcile_interval: float = _default("reconcile_interval")
     extractors: Optional[str] = _default("extractors")
+    dags: Optional[str] = _default("dags")
+    skip_operators: Optional[str] = _default("skip_operators")
+    send_sql: bool = _default("send_sql")
+    send_stack_traces: bool = _default("send_stack_traces")
     ephemeral: bool = _default("ephemeral")  # the spool ends with the process: a try's end waits for delivery
     verify_ssl: bool = _default("verify_ssl")
     ca_bundle: Optional[str] = _default("ca_bundle")

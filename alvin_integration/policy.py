@@ -65,13 +65,17 @@ class Policy:
 
     @classmethod
     def from_settings(
-        cls, dags: str = "*", skip_operators: str = "", send_sql: bool = True, send_stack_traces: bool = True
+        cls,
+        dags: Optional[str] = "*",
+        skip_operators: Optional[str] = None,
+        send_sql: bool = True,
+        send_stack_traces: bool = True,
     ) -> Policy:
         """The policy of these setting values; patterns that cannot match are left out, in ``problems``."""
-        dag_patterns, problems = parse_patterns(dags, "ALVIN_DAGS")
+        dag_patterns, problems = parse_patterns(dags or "", "ALVIN_DAGS")
         if not dag_patterns or not dag_patterns[0][0]:  # none (or only bad ones), or exclusions first
             dag_patterns.insert(0, (True, "*"))
-        operators, more = parse_patterns(skip_operators, "ALVIN_SKIP_OPERATORS")
+        operators, more = parse_patterns(skip_operators or "", "ALVIN_SKIP_OPERATORS")
         problems += more
         problems += [
             f"ALVIN_SKIP_OPERATORS: pattern '!{g}' ignored: a ! means nothing here"
