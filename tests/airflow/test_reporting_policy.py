@@ -130,6 +130,6 @@ def test_payload_switches_withhold_sql_and_stack_traces(recorded: RecordingEmitt
     dag = _dag("alvin_policy", [])
     assert _report(recorded, dag, "load", "failed", send_stack_traces=False) == 1
     event = recorded.events[-1]
-    assert event["run"]["facets"]["errorMessage"]["stackTrace"] is None
+    assert event["run"]["facets"]["errorMessage"].get("stackTrace") is None
     assert event["run"]["facets"]["errorMessage"]["message"].startswith("ValueError")
     assert event["run"]["facets"]["alvin"]["withheld"] == ["stack_trace"]
