@@ -71,7 +71,8 @@ class DefinitionLineage:
                 task=task,
                 dag_id=key[0],
                 task_id=key[1],
-                run_id=read_attr(row, "run_id"),
+                run_id=read_attr(row, "run_id"),  # 2.2+; 1.10 and 2.0-2.1 name the run by its date
+                execution_date=read_attr(row, "execution_date") or date,
                 map_index=read_attr(row, "map_index"),
             )
             found = lineage_of(read_task_try(ti, 1, "running"), self._extractors, start_wait=PARSE_WAIT)
