@@ -77,3 +77,21 @@ def test_what_payloads_withhold_is_named_and_described() -> None:
         policy.describe()
         == "DAGs *,!scratch_*; operators skipped: EmptyOperator; withheld from payloads: sql"
     )
+
+
+def test_doctor_prints_the_policy_and_each_ignored_pattern() -> None:
+    from alvin_integration.config import Settings
+    from alvin_integration.doctor import Status, check_policy
+
+    settings = Settings(
+        url="https://alvin.example.com",
+        api_key="k",
+        platform_id="p",
+        spool_dir="/nonexistent",
+        dags="etl_*,etl orders",
+        send_stack_traces=False,
+    )
+    checks = check_policy(settings)
+    assert [c.status for c in checks] == [Status.OK, Status.WARN]
+    assert "DAGs etl_*; operators skipped: none; withheld from payloads: stack_trace" in checks[0].lines()[0]
+    assert "'etl orders' ignored" in checks[1].lines()[0]
