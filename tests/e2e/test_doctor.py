@@ -74,8 +74,7 @@ def test_doctor_counts_what_the_reporting_policy_keeps_of_a_dags_folder(
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     policy = [line for line in result.stdout.splitlines() if line.split()[1:2] == ["policy"]]
     assert (
-        policy[0].startswith("OK")
-        and "DAGs *,!alvin_edge_*,!alvin_example.flaky,no_such_dag_*;" in policy[0]
+        policy[0].startswith("OK") and "DAGs *,!alvin_edge_*,!alvin_example.flaky,no_such_dag_*;" in policy[0]
     )
     assert "operators skipped: SqliteQuery; withheld from payloads: sql" in policy[0]
     assert any(line.startswith("WARN") and "'bad pattern' ignored" in line for line in policy), policy

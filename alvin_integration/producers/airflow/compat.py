@@ -128,3 +128,48 @@ def entry_points_airflow_read(group: str) -> Optional[List[Tuple[str, str]]]:
         except Exception:  # a private structure that changed shape: the caller reads them itself
             return None
     return None
+
+
+# Where this process's Airflow keeps an initialized metrics backend (3.3+: the core's and the task
+# SDK's own copies of one module; whichever the process initialized). Private: read, never imported.
+STATS_MODULES: Final = (
+    "airflow._shared.observability.metrics.stats",
+    "airflow.sdk._shared.observability.metrics.stats",
+)
+
+
+def metrics_enabled() -> bool:
+    """Whether the user turned Airflow's metrics on (StatsD, Datadog or OpenTelemetry)."""
+    from airflow.configuration import conf
+
+    from alvin_integration.producers.airflow import version_compat
+
+    section = "metrics" if version_compat.AIRFLOW_V_2_PLUS else "scheduler"  # 1.10: [scheduler] statsd_on
+    return any(
+        conf.getboolean(section, key, fallback=False)
+        for key in ("statsd_on", "otel_on", "statsd_datadog_enabled")
+    )
+
+
+def metrics_sink() -> Optional[Any]:
+    """Airflow's ``Stats`` (``incr``, ``gauge``, ``timing``) where the user turned metrics on, set up as
+    this process's Airflow set it up; None where metrics are off."""
+    if not metrics_enabled():
+        return None
+    for name in STATS_MODULES:  # 3.3+
+        stats = sys.modules.get(name)
+        if stats is not None and getattr(stats, "_factory", None) is not None:
+            return stats.Stats
+    try:
+        from airflow.sdk._shared.observability.metrics import stats as sdk_stats  # 3.3+: none set up here
+        from airflow.sdk.observability.metrics import stats_utils
+    except ImportError:
+        pass
+    else:  # a process that set up no backend (the CLI): as the task runner sets it up
+        sdk_stats.initialize(factory=stats_utils.get_stats_factory(), export_legacy_names=False)
+        return sdk_stats.Stats
+    try:
+        from airflow.stats import Stats  # 2.0 to 3.2
+    except ImportError:
+        from airflow.settings import Stats  # type: ignore[attr-defined,no-redef]  # 1.10
+    return Stats

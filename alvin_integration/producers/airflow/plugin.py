@@ -89,6 +89,18 @@ def _deliver_in_background() -> None:
     timer.start()
 
 
+@never_raise("routing alvin-integration's metrics to Airflow's")
+def _publish_metrics_through_airflow() -> None:
+    """Our health metrics go where the user sent Airflow's (``[metrics]``): the sender thread asks
+    ``metrics_sink`` once, on its first publish (None where metrics are off)."""
+    if is_disabled():
+        return
+    from alvin_integration import metrics
+    from alvin_integration.producers.airflow.compat import metrics_sink
+
+    metrics.use_sink(metrics_sink)
+
+
 class AlvinPlugin(AirflowPlugin):  # type: ignore[misc]  # Airflow is untyped here (not installed for mypy)
     """Reports every task try and DAG run to Alvin."""
 
@@ -103,4 +115,5 @@ class AlvinPlugin(AirflowPlugin):  # type: ignore[misc]  # Airflow is untyped he
         _install_wrappers()
 
 
+_publish_metrics_through_airflow()
 _deliver_in_background()
