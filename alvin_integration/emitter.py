@@ -34,6 +34,7 @@ from alvin_integration.host import host_token
 from alvin_integration.ledger import DeliveredLedger
 from alvin_integration.logs import get_logger, log_once
 from alvin_integration.machine_lock import MachineLock
+from alvin_integration.metrics import Counts, HealthMetrics
 from alvin_integration.model import MetadataBatch, RunEvent
 from alvin_integration.redact import redact
 from alvin_integration.sizing import fit_event
@@ -136,6 +137,8 @@ class Emitter:
         self._trouble = False  # an attempt failed and none succeeded since: flush does not wait
         self._pool = DaemonPool(self.window, "alvin-delivery")
         self._gather_seconds = 0.0  # GATHER_SECONDS once the process is known to go on
+        self.counts = Counts()  # this process's, for the health metrics
+        self._metrics = HealthMetrics()
 
     def _wait_unless_stopped(self, seconds: float) -> bool:
         """The client's wait between retries: it ends at once when the sender is stopped.
@@ -169,6 +172,7 @@ class Emitter:
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
         record = Record(event.event_id, path, body.encode("utf-8"), order_key=order_key)
         self.spool.append(record)
+        self.counts.spooled += 1  # the task's only part in the metrics; the sender publishes
         self._last_emit = time.monotonic()
         self._ensure_sender()
         self._wake.set()
@@ -367,6 +371,7 @@ class Emitter:
                 log.warning("alvin-integration sender error (events stay spooled): %s", exc)
                 self.breaker.failure()
                 others = False
+            self.publish_metrics()
             self._notify()
             progressed = self.delivered + self.dead_lettered > done_before
             if others and progressed and not self.breaker.is_open():
@@ -448,10 +453,21 @@ class Emitter:
         if delivery.outcome == Outcome.DELIVERED:
             self._trouble = False
             self.health.mark_up(time.monotonic() - started)
+            self.counts.delivery_took(time.monotonic() - started)
         with self._count_lock:
             verdict = self._judge(record, delivery)
+        self.publish_metrics()
         self._notify()
         return verdict
+
+    def publish_metrics(self) -> None:
+        """Publish this process's health (where the host turned metrics on); never raises."""
+        counts = self.counts
+        counts.delivered, counts.rejected = self.delivered, self.dead_lettered
+        counts.dropped = self.spool.dropped_events
+        counts.waiting = max(0, counts.spooled - counts.delivered - counts.rejected - counts.dropped)
+        counts.api_up = not self._trouble
+        self._metrics.publish(counts)
 
     def _judge(self, record: Record, delivery: Delivery) -> Verdict:
         if delivery.outcome == Outcome.DELIVERED:
@@ -578,7 +594,11 @@ def flush(timeout: float) -> bool:
     """Wait at most ``timeout`` seconds for delivery of this process's events; never raises."""
     try:
         emitter = _emitter
-        return emitter.flush(timeout) if emitter is not None else True
+        if emitter is None:
+            return True
+        delivered = emitter.flush(timeout)
+        emitter.publish_metrics()  # the try's last counts, before its process ends (a few datagrams)
+        return delivered
     except Exception as exc:
         log_once("flush-error", logging.WARNING, "alvin-integration flush failed: %s", exc)
         return False

@@ -84,6 +84,7 @@ class HealthMetrics:
         self._sink = sink
         self._resolved = sink is not None
         self._published = Counts()
+        self._lock = threading.Lock()  # the sender, its delivery threads and a flush may publish at once
 
     def _resolve(self) -> Optional[MetricsSink]:
         if not self._resolved:
@@ -93,6 +94,10 @@ class HealthMetrics:
 
     def publish(self, counts: Counts) -> None:
         """Send what changed since the last publish; never raises (a failing sink is dropped)."""
+        with self._lock:
+            self._publish(counts)
+
+    def _publish(self, counts: Counts) -> None:
         try:
             sink = self._resolve()
             if sink is None:

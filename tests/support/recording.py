@@ -25,6 +25,9 @@ class RecordingEmitter:
         self.events: List[Any] = []
         self.waits: List[str] = []  # where the report path waited for delivery (the fixture records)
 
+    def publish_metrics(self) -> None:
+        """The real emitter publishes its health here; nothing to publish."""
+
     def emit(self, event: Any) -> str:
         """Keep the event as the wire carries it."""
         self.events.append(event.to_dict())

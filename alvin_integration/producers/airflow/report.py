@@ -80,6 +80,7 @@ def report_dag_run(event_type: str, dag_run: Any, msg: Optional[str] = None) -> 
     if emitter is None or not dag_selected(policy_of(emitter.settings), dag_run):
         return
     emitter.emit(dag_run_event(event_type, dag_run, host_of(emitter), msg))
+    emitter.publish_metrics()  # not a task's path: the process may end before its sender publishes
 
 
 def report_dag_run_once(event_type: str, dag_run: Any, msg: Optional[str] = None) -> bool:
@@ -104,6 +105,7 @@ def report_dag_run_once(event_type: str, dag_run: Any, msg: Optional[str] = None
         raise
     if event_type != START:
         once.forget(start)
+    emitter.publish_metrics()  # 1.10's DAG processors end right after spooling
     return True
 
 
