@@ -105,7 +105,7 @@ def reconcile(
         events += dag_run_events(run, host)
     for row, try_number in tries:
         events += task_events(row, try_number, by_key.get(history.dag_run_key(row)), host)
-    confirmed, waiting = emitter.ledger.ids(), emitter.spool.pending_ids()
+    confirmed, waiting = emitter.sender.ledger.ids(), emitter.spool.pending_ids()
     for event in events:
         result.events += 1
         if event.event_id in confirmed:
