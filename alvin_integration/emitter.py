@@ -27,16 +27,14 @@ import os
 import sys
 import threading
 import time
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
-from alvin_integration.circuit import CircuitBreaker
-from alvin_integration.client import AlvinClient
 from alvin_integration.config import LoadedSettings, Settings, load_settings
 from alvin_integration.flush_wait import UNANSWERED_DOWN_SECONDS, FlushWait, flush_wait, silence_budget
 from alvin_integration.logs import log_once
 from alvin_integration.model import MetadataBatch, RunEvent
 from alvin_integration.redact import redact
-from alvin_integration.sender import DELIVERY_WINDOW, POLL_SECONDS, Sender
+from alvin_integration.sender import Sender
 from alvin_integration.sizing import fit_event
 from alvin_integration.spool import Record, Spool
 
@@ -53,14 +51,12 @@ class Emitter:
         self,
         settings: Settings,
         spool: Optional[Spool] = None,
-        client: Optional[AlvinClient] = None,
-        breaker: Optional[CircuitBreaker] = None,
-        poll_seconds: float = POLL_SECONDS,
-        window: int = DELIVERY_WINDOW,
+        **sender_options: Any,
     ) -> None:
+        """``sender_options``: the sender's ``client``, ``breaker``, ``poll_seconds`` and ``window``."""
         self.settings = settings
         self.spool = spool or Spool(settings.spool_dir, settings.spool_max_bytes)
-        self.sender = Sender(settings, self.spool, client, breaker, poll_seconds, window)
+        self.sender = Sender(settings, self.spool, **sender_options)
         self._pid = os.getpid()
 
     def after_fork_in_child(self) -> None:
