@@ -8,24 +8,21 @@ API refused our key or URL (keep it, pause), or try again later.
 from __future__ import annotations
 
 import email.utils
-import heapq
-import itertools
 import os
 import random
-import socket
 import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import requests
 import urllib3
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ProtocolError
 
 from alvin_integration import __version__
 from alvin_integration.config import Settings
+from alvin_integration.deadline import Attempt, Watchdog, watched_pool_classes
 from alvin_integration.logs import get_logger
 from alvin_integration.spool import Record
 
@@ -48,117 +45,7 @@ MAX_ANSWER_BYTES = 8 * 1024
 POOL_SIZE = 4  # kept-alive connections per host: the sender's delivery window
 
 
-class _Attempt:
-    """One request in flight: the connection it uses, so that a watchdog can cut it at its deadline.
-
-    ``http_timeout`` bounds each read, not the request: a server that answers a byte a second
-    would hold a delivery for as long as it likes. At the deadline the watchdog shuts the socket
-    down, which ends the request with a connection error (retried later, like any other).
-    """
-
-    current = threading.local()
-
-    def __init__(self) -> None:
-        self.connection: Any = None
-        self.reused = False  # the connection was kept alive from an earlier request
-        self.expired = False
-        self.done = False  # answered or failed: the watchdog leaves it alone
-
-    def expire(self) -> None:
-        """Cut the request: shut its socket down (called by the watchdog)."""
-        if self.done:  # answered meanwhile: its connection may already serve another request
-            return
-        self.expired = True
-        sock = getattr(self.connection, "sock", None)
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-class _Watchdog:
-    """One daemon thread that cuts each attempt still unanswered at its deadline.
-
-    One thread for every request, not a timer thread per request: a thread start costs the task's
-    process CPU on every delivery, and no thread can start once the interpreter is exiting (the
-    flush at the exit of a ``dags test`` process).
-    """
-
-    def __init__(self) -> None:
-        self._due: List[Tuple[float, int, _Attempt]] = []  # a heap of (deadline, order, attempt)
-        self._order = itertools.count()
-        self._changed = threading.Condition()
-        self._thread: Optional[threading.Thread] = None
-        self._stopped = False
-
-    def start(self) -> None:
-        """Start the thread if it is not running (it may fail while the interpreter exits)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        with self._changed:
-            if self._thread is None or not self._thread.is_alive():
-                thread = threading.Thread(target=self._run, name="alvin-watchdog", daemon=True)
-                thread.start()
-                self._thread = thread
-
-    def stop(self) -> None:
-        """End the thread (tests and tools; a task process simply exits)."""
-        with self._changed:
-            self._stopped = True
-            self._changed.notify()
-
-    def watch(self, attempt: _Attempt, seconds: float) -> None:
-        """Cut ``attempt`` in ``seconds`` unless it is done by then."""
-        with self._changed:
-            self._forget_done()
-            heapq.heappush(self._due, (time.monotonic() + seconds, next(self._order), attempt))
-            if self._due[0][2] is attempt:
-                self._changed.notify()
-
-    def _forget_done(self) -> None:
-        while self._due and self._due[0][2].done:  # answered in time
-            heapq.heappop(self._due)
-
-    def _run(self) -> None:
-        while not self._stopped:
-            with self._changed:
-                self._forget_done()
-                if self._stopped:
-                    return
-                if not self._due:
-                    self._changed.wait()
-                    continue
-                deadline, _, attempt = self._due[0]
-                if deadline > time.monotonic():
-                    self._changed.wait(deadline - time.monotonic())
-                    continue
-                heapq.heappop(self._due)
-            attempt.expire()
-
-
-class _WatchedPoolMixin:
-    """Tells the attempt in flight on this thread which connection it got (keep-alive included)."""
-
-    def _get_conn(self, *args: Any, **kwargs: Any) -> Any:
-        connection = super()._get_conn(*args, **kwargs)  # type: ignore[misc]
-        attempt = getattr(_Attempt.current, "attempt", None)
-        if attempt is not None:
-            attempt.connection = connection
-            attempt.reused = getattr(connection, "sock", None) is not None
-        return connection
-
-
-class _WatchedHTTPPool(_WatchedPoolMixin, HTTPConnectionPool):
-    pass
-
-
-class _WatchedHTTPSPool(_WatchedPoolMixin, HTTPSConnectionPool):
-    pass
-
-
 _Answer = Tuple[int, str, Optional[float], str]  # status, detail, Retry-After seconds, Location
-_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
 def _tls_options(verify: bool | str) -> Dict[str, Any]:
@@ -189,7 +76,7 @@ def connection_pools(url: str, verify: bool | str, size: int) -> urllib3.PoolMan
         manager = urllib3.ProxyManager(proxy, proxy_headers=auth, **options)
     else:
         manager = urllib3.PoolManager(**options)
-    manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)  # type: ignore[assignment]
+    manager.pool_classes_by_scheme = watched_pool_classes()  # type: ignore[assignment]
     return manager
 
 
@@ -257,14 +144,14 @@ class AlvinClient:
         # told of every failed attempt at once, while the retries go on (a failure is news)
         self._on_failed_attempt = on_failed_attempt
         self._local = threading.local()
-        self._watchdog = _Watchdog()
+        self._watchdog = Watchdog()
         self._pools: Optional[urllib3.PoolManager] = None
         self._pools_lock = threading.Lock()
 
     def reset(self) -> None:
         """Drop connections (after a fork the parent's sockets must not be shared), and the watchdog."""
         self._local = threading.local()
-        self._watchdog = _Watchdog()
+        self._watchdog = Watchdog()
         self._pools = None
         self._pools_lock = threading.Lock()
 
@@ -275,7 +162,7 @@ class AlvinClient:
     def close(self) -> None:
         """Stop the watchdog's thread (tests and tools; a task process simply exits)."""
         self._watchdog.stop()
-        self._watchdog = _Watchdog()  # started again if the client is used after all
+        self._watchdog = Watchdog()  # started again if the client is used after all
 
     @property
     def session(self) -> requests.Session:
@@ -352,26 +239,17 @@ class AlvinClient:
         if remaining <= 0:
             return Delivery(Outcome.RETRY_LATER, detail="deadline reached")
         timeout = min(self.settings.http_timeout, remaining)
-        attempt = _Attempt()
-        try:
-            self._watchdog.start()
-        except RuntimeError:  # the interpreter is exiting: each read is still bounded by the timeout
-            pass
-        self._watchdog.watch(attempt, remaining)  # the whole request, body included
-        _Attempt.current.attempt = attempt
-        try:
-            status, detail, retry_after, location = self._post(record, data, timeout, attempt)
-            if retry_after is not None:  # an API's "come back tomorrow" never stops delivery for long
-                retry_after = min(retry_after, self.policy.max_retry_after)
-        except Exception as exc:  # urllib3's errors, also when a cut socket ends a read
-            if attempt.expired:
-                return Delivery(
-                    Outcome.RETRY_LATER, detail=f"timed out: no complete answer within {remaining:.1f} s"
-                )
-            return Delivery(Outcome.RETRY_LATER, detail=f"{type(exc).__name__}: {_short(str(exc))}")
-        finally:
-            attempt.done, attempt.connection = True, None
-            _Attempt.current.attempt = None
+        with self._watchdog.attempt(remaining) as attempt:  # the whole request, body included
+            try:
+                status, detail, retry_after, location = self._post(record, data, timeout, attempt)
+            except Exception as exc:  # urllib3's errors, also when a cut socket ends a read
+                if attempt.expired:
+                    return Delivery(
+                        Outcome.RETRY_LATER, detail=f"timed out: no complete answer within {remaining:.1f} s"
+                    )
+                return Delivery(Outcome.RETRY_LATER, detail=f"{type(exc).__name__}: {_short(str(exc))}")
+        if retry_after is not None:  # an API's "come back tomorrow" never stops delivery for long
+            retry_after = min(retry_after, self.policy.max_retry_after)
         if 300 <= status < 400:
             where = f" to {location}" if location else ""
             return Delivery(
@@ -387,7 +265,7 @@ class AlvinClient:
             return Delivery(Outcome.REJECTED, status, detail)
         return Delivery(Outcome.RETRY_LATER, status, detail, retry_after)
 
-    def _post(self, record: Record, data: bytes, timeout: float, attempt: _Attempt) -> _Answer:
+    def _post(self, record: Record, data: bytes, timeout: float, attempt: Attempt) -> _Answer:
         """POST once, twice if a kept-alive connection turns out closed; the API's answer."""
         for first_try in (True, False):
             try:
