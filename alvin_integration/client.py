@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, NamedTuple, Optional
 
 import requests
 import urllib3
@@ -45,7 +45,13 @@ MAX_ANSWER_BYTES = 8 * 1024
 POOL_SIZE = 4  # kept-alive connections per host: the sender's delivery window
 
 
-_Answer = Tuple[int, str, Optional[float], str]  # status, detail, Retry-After seconds, Location
+class Answer(NamedTuple):
+    """What the API answered one request: what of it we read, a bounded prefix of its body."""
+
+    status: int
+    detail: str  # the body's start, on one line
+    retry_after: Optional[float]  # seconds, from a Retry-After header
+    location: str  # a redirect's Location header, or ""
 
 
 def _tls_options(verify: bool | str) -> Dict[str, Any]:
@@ -143,14 +149,12 @@ class AlvinClient:
         self._sleep = sleep or time.sleep  # returning True means "stop retrying" (the sender stops)
         # told of every failed attempt at once, while the retries go on (a failure is news)
         self._on_failed_attempt = on_failed_attempt
-        self._local = threading.local()
         self._watchdog = Watchdog()
         self._pools: Optional[urllib3.PoolManager] = None
         self._pools_lock = threading.Lock()
 
     def reset(self) -> None:
         """Drop connections (after a fork the parent's sockets must not be shared), and the watchdog."""
-        self._local = threading.local()
         self._watchdog = Watchdog()
         self._pools = None
         self._pools_lock = threading.Lock()
@@ -165,23 +169,6 @@ class AlvinClient:
         self._watchdog = Watchdog()  # started again if the client is used after all
 
     @property
-    def session(self) -> requests.Session:
-        """This thread's requests session, for ``doctor``'s checks (delivery uses ``pools``)."""
-        session: Optional[requests.Session] = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers.update(
-                {
-                    "X-API-KEY": self.settings.api_key,
-                    "Content-Type": "application/json",
-                    "User-Agent": user_agent(self.host),
-                }
-            )
-            session.verify = self.settings.tls_verify
-            self._local.session = session
-        return session
-
-    @property
     def pools(self) -> urllib3.PoolManager:
         """The keep-alive connections of the delivery path, shared by the sender's threads."""
         pools = self._pools
@@ -193,14 +180,18 @@ class AlvinClient:
                     self._pools = pools
         return pools
 
-    def _headers(self, record_id: str, data: bytes) -> Dict[str, str]:
-        return {
+    def headers(self, body: Optional[bytes] = None, record_id: str = "") -> Dict[str, str]:
+        """What a request of ours carries: the key, JSON, the User-Agent; an event's id; a body's length."""
+        headers = {
             "X-API-KEY": self.settings.api_key,
             "Content-Type": "application/json",
             "User-Agent": user_agent(self.host),
-            "Idempotency-Key": record_id,
-            "Content-Length": str(len(data)),
         }
+        if record_id:
+            headers["Idempotency-Key"] = record_id
+        if body is not None:
+            headers["Content-Length"] = str(len(body))
+        return headers
 
     def url_for(self, path: str) -> str:
         """The absolute URL of an API path."""
@@ -265,16 +256,29 @@ class AlvinClient:
             return Delivery(Outcome.REJECTED, status, detail)
         return Delivery(Outcome.RETRY_LATER, status, detail, retry_after)
 
-    def _post(self, record: Record, data: bytes, timeout: float, attempt: Attempt) -> _Answer:
-        """POST once, twice if a kept-alive connection turns out closed; the API's answer."""
+    def _post(self, record: Record, data: bytes, timeout: float, attempt: Attempt) -> Answer:
+        """POST one record within ``timeout`` per read (connecting within 5 s at most)."""
+        limits = urllib3.Timeout(connect=min(timeout, 5.0), read=timeout)
+        return self._request("POST", record.path, data, self.headers(data, record.id), limits, attempt)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Optional[bytes],
+        headers: Dict[str, str],
+        timeout: urllib3.Timeout,
+        attempt: Attempt,
+    ) -> Answer:
+        """Send once, twice if a kept-alive connection turns out closed; the API's answer."""
         for first_try in (True, False):
             try:
                 response = self.pools.urlopen(
-                    "POST",
-                    self.url_for(record.path),
-                    body=data,
-                    headers=self._headers(record.id, data),
-                    timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+                    method,
+                    self.url_for(path),
+                    body=body,
+                    headers=headers,
+                    timeout=timeout,
                     retries=False,
                     redirect=False,
                     preload_content=False,  # the answer is read below, a bounded prefix of it
@@ -288,10 +292,9 @@ class AlvinClient:
         try:
             answer = response.read(MAX_ANSWER_BYTES, decode_content=True) or b""
             read_to_its_end = len(answer) < MAX_ANSWER_BYTES
-            headers = response.headers
             detail = _short(answer.decode("utf-8", "replace"))
-            retry_after = parse_retry_after(headers.get("Retry-After"))
-            return response.status, detail, retry_after, headers.get("Location", "")
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            return Answer(response.status, detail, retry_after, response.headers.get("Location", ""))
         finally:
             if read_to_its_end:  # the connection is kept alive for the next event
                 response.release_conn()
@@ -299,13 +302,14 @@ class AlvinClient:
                 response.close()
                 response.release_conn()  # its slot goes back to the pool, which connects anew
 
-    def get(self, path: str, timeout: float) -> requests.Response:
-        """A plain GET on the API (for ``doctor``)."""
-        return self.session.get(self.url_for(path), timeout=timeout, allow_redirects=False)
+    def ask(self, method: str, path: str, timeout: float, body: Optional[bytes] = None) -> Answer:
+        """One request on the delivery path's connections, not retried, not redirected (``doctor``).
 
-    def post_json(self, path: str, payload: Dict[str, Any], timeout: float) -> requests.Response:
-        """A plain POST on the API (for ``doctor``)."""
-        return self.session.post(self.url_for(path), json=payload, timeout=timeout, allow_redirects=False)
+        ``timeout`` bounds connecting and each read; urllib3's errors are raised.
+        """
+        with self._watchdog.attempt(None) as attempt:  # no deadline: told its connection only
+            limits = urllib3.Timeout(connect=timeout, read=timeout)
+            return self._request(method, path, body, self.headers(body), limits, attempt)
 
 
 def _short(text: str, limit: int = 300) -> str:
