@@ -139,13 +139,13 @@ class AlvinClient:
         self,
         settings: Settings,
         policy: Optional[RetryPolicy] = None,
-        host: str = "",
+        host: Callable[[], str] = lambda: "",
         sleep: Optional[Callable[[float], Any]] = None,
         on_failed_attempt: Optional[Callable[[Delivery], None]] = None,
     ) -> None:
         self.settings = settings
         self.policy = policy or RetryPolicy()
-        self.host = host
+        self.host = host  # the host's product token, read at each request (``host.host_token``)
         self._sleep = sleep or time.sleep  # returning True means "stop retrying" (the sender stops)
         # told of every failed attempt at once, while the retries go on (a failure is news)
         self._on_failed_attempt = on_failed_attempt
@@ -185,7 +185,7 @@ class AlvinClient:
         headers = {
             "X-API-KEY": self.settings.api_key,
             "Content-Type": "application/json",
-            "User-Agent": user_agent(self.host),
+            "User-Agent": user_agent(self.host()),
         }
         if record_id:
             headers["Idempotency-Key"] = record_id

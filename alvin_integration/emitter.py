@@ -166,14 +166,6 @@ _emitter: Optional[Emitter] = None
 _emitter_lock = threading.Lock()
 
 
-def host_changed(token: str) -> None:
-    """The producer named the host (``host.configure_host``): the emitter's next request says so."""
-    emitter = _emitter
-    if emitter is not None and emitter.sender.client.host != token:
-        emitter.sender.client.host = token
-        emitter.sender.client.reset()
-
-
 _loaded: Optional[LoadedSettings] = None
 
 

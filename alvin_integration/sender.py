@@ -71,7 +71,7 @@ class Sender:
         self.client = client or AlvinClient(
             settings,
             RetryPolicy(window=max(20.0, 2 * settings.http_timeout)),
-            host=host_token(),
+            host=host_token,  # named by the producer, maybe after this client was made
             sleep=self._wait_unless_stopped,
             on_failed_attempt=self._attempt_failed,
         )

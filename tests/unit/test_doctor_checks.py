@@ -19,7 +19,7 @@ from tests.support.fault_server import FaultServer
 def test_doctor_asks_on_the_delivery_paths_connections_with_its_headers(
     fault_server: FaultServer, spool_dir: str
 ) -> None:
-    client = AlvinClient(settings_for(fault_server.url, spool_dir), host="airflow/2.11.0")
+    client = AlvinClient(settings_for(fault_server.url, spool_dir), host=lambda: "airflow/2.11.0")
     fault_server.queue("ok", "status:400", "ok")
     assert check_http(client, 5).status == Status.OK
     assert check_api_key(client, 5).status == Status.OK  # an empty event refused with 400: key accepted
