@@ -31,6 +31,7 @@ from typing import Any, Optional, Union
 
 from alvin_integration.config import LoadedSettings, Settings, load_settings
 from alvin_integration.flush_wait import UNANSWERED_DOWN_SECONDS, FlushWait, flush_wait, silence_budget
+from alvin_integration.guard import report_verbosely
 from alvin_integration.logs import log_once
 from alvin_integration.model import MetadataBatch, RunEvent
 from alvin_integration.redact import redact
@@ -178,6 +179,7 @@ def get_emitter() -> Optional[Emitter]:
         if _loaded is None:
             loaded = load_settings()
             if loaded.settings is not None and not loaded.disabled:
+                report_verbosely(loaded.settings.verbose_log)
                 _emitter = Emitter(loaded.settings)
             else:
                 log_once(
@@ -196,6 +198,7 @@ def reset_emitter() -> None:
         if _emitter is not None:
             _emitter.close(timeout=0.1)
         _emitter, _loaded = None, None
+        report_verbosely(False)
 
 
 def emit(event: Union[RunEvent, MetadataBatch]) -> Optional[str]:
