@@ -61,7 +61,7 @@ class Emitter:
         self._pid = os.getpid()
 
     def after_fork_in_child(self) -> None:
-        """Start over in a forked child: no thread, new locks, new session, new segment."""
+        """Start over in a forked child: no thread, new locks, new connections, new segment."""
         self.spool.after_fork_in_child()
         self.sender.after_fork_in_child()
         self._pid = os.getpid()
@@ -106,13 +106,13 @@ class Emitter:
             latency = sender.health.read().get("latency") or 0.0
         started = time.monotonic()
 
-        def rule(known_down: bool) -> FlushWait:
+        def rule(down: bool) -> FlushWait:
             return flush_wait(
                 time.monotonic(),
                 started,
                 timeout,
                 ephemeral=ephemeral,
-                known_down=known_down,
+                known_down=down,
                 probed_elsewhere=probed,
                 latency=latency,
                 oldest_unanswered=sender.oldest_unanswered(),
