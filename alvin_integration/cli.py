@@ -76,17 +76,17 @@ def _flush_spool(settings: object, timeout: float, delivered_before: int = 0, de
     deadline = time.monotonic() + timeout
     complete = False
     try:
-        while time.monotonic() < deadline and not emitter.breaker.is_open():
-            complete = emitter.drain_once(timeout=deadline - time.monotonic())
+        while time.monotonic() < deadline and not emitter.sender.breaker.is_open():
+            complete = emitter.sender.drain_once(timeout=deadline - time.monotonic())
             if complete:
                 break
     finally:
         emitter.close(timeout=1)
-    delivered, dead = delivered_before + emitter.delivered, dead_before + emitter.dead_lettered
+    delivered, dead = delivered_before + emitter.sender.delivered, dead_before + emitter.sender.dead_lettered
     print(f"delivered {delivered} event(s), {dead} moved to dead letters")
     for line in describe_status(emitter.spool.status()):
         print(line)
-    print(emitter.health.describe())
+    print(emitter.sender.health.describe())
     if not complete:
         print("the spool could not be emptied now (see alvin-integration doctor)", file=sys.stderr)
         return 1
@@ -119,7 +119,7 @@ def _deliver_then_drain(settings: object, timeout: float) -> int:
     delivered, dead = 0, 0
     if emitter is not None:
         emitter.flush(timeout)
-        delivered, dead = emitter.delivered, emitter.dead_lettered
+        delivered, dead = emitter.sender.delivered, emitter.sender.dead_lettered
     reset_emitter()
     return _flush_spool(settings, timeout, delivered, dead)
 

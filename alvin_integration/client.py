@@ -8,24 +8,21 @@ API refused our key or URL (keep it, pause), or try again later.
 from __future__ import annotations
 
 import email.utils
-import heapq
-import itertools
 import os
 import random
-import socket
 import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, NamedTuple, Optional
 
 import requests
 import urllib3
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ProtocolError
 
 from alvin_integration import __version__
 from alvin_integration.config import Settings
+from alvin_integration.deadline import Attempt, Watchdog, watched_pool_classes
 from alvin_integration.logs import get_logger
 from alvin_integration.spool import Record
 
@@ -48,117 +45,13 @@ MAX_ANSWER_BYTES = 8 * 1024
 POOL_SIZE = 4  # kept-alive connections per host: the sender's delivery window
 
 
-class _Attempt:
-    """One request in flight: the connection it uses, so that a watchdog can cut it at its deadline.
+class Answer(NamedTuple):
+    """What the API answered one request: what of it we read, a bounded prefix of its body."""
 
-    ``http_timeout`` bounds each read, not the request: a server that answers a byte a second
-    would hold a delivery for as long as it likes. At the deadline the watchdog shuts the socket
-    down, which ends the request with a connection error (retried later, like any other).
-    """
-
-    current = threading.local()
-
-    def __init__(self) -> None:
-        self.connection: Any = None
-        self.reused = False  # the connection was kept alive from an earlier request
-        self.expired = False
-        self.done = False  # answered or failed: the watchdog leaves it alone
-
-    def expire(self) -> None:
-        """Cut the request: shut its socket down (called by the watchdog)."""
-        if self.done:  # answered meanwhile: its connection may already serve another request
-            return
-        self.expired = True
-        sock = getattr(self.connection, "sock", None)
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-class _Watchdog:
-    """One daemon thread that cuts each attempt still unanswered at its deadline.
-
-    One thread for every request, not a timer thread per request: a thread start costs the task's
-    process CPU on every delivery, and no thread can start once the interpreter is exiting (the
-    flush at the exit of a ``dags test`` process).
-    """
-
-    def __init__(self) -> None:
-        self._due: List[Tuple[float, int, _Attempt]] = []  # a heap of (deadline, order, attempt)
-        self._order = itertools.count()
-        self._changed = threading.Condition()
-        self._thread: Optional[threading.Thread] = None
-        self._stopped = False
-
-    def start(self) -> None:
-        """Start the thread if it is not running (it may fail while the interpreter exits)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        with self._changed:
-            if self._thread is None or not self._thread.is_alive():
-                thread = threading.Thread(target=self._run, name="alvin-watchdog", daemon=True)
-                thread.start()
-                self._thread = thread
-
-    def stop(self) -> None:
-        """End the thread (tests and tools; a task process simply exits)."""
-        with self._changed:
-            self._stopped = True
-            self._changed.notify()
-
-    def watch(self, attempt: _Attempt, seconds: float) -> None:
-        """Cut ``attempt`` in ``seconds`` unless it is done by then."""
-        with self._changed:
-            self._forget_done()
-            heapq.heappush(self._due, (time.monotonic() + seconds, next(self._order), attempt))
-            if self._due[0][2] is attempt:
-                self._changed.notify()
-
-    def _forget_done(self) -> None:
-        while self._due and self._due[0][2].done:  # answered in time
-            heapq.heappop(self._due)
-
-    def _run(self) -> None:
-        while not self._stopped:
-            with self._changed:
-                self._forget_done()
-                if self._stopped:
-                    return
-                if not self._due:
-                    self._changed.wait()
-                    continue
-                deadline, _, attempt = self._due[0]
-                if deadline > time.monotonic():
-                    self._changed.wait(deadline - time.monotonic())
-                    continue
-                heapq.heappop(self._due)
-            attempt.expire()
-
-
-class _WatchedPoolMixin:
-    """Tells the attempt in flight on this thread which connection it got (keep-alive included)."""
-
-    def _get_conn(self, *args: Any, **kwargs: Any) -> Any:
-        connection = super()._get_conn(*args, **kwargs)  # type: ignore[misc]
-        attempt = getattr(_Attempt.current, "attempt", None)
-        if attempt is not None:
-            attempt.connection = connection
-            attempt.reused = getattr(connection, "sock", None) is not None
-        return connection
-
-
-class _WatchedHTTPPool(_WatchedPoolMixin, HTTPConnectionPool):
-    pass
-
-
-class _WatchedHTTPSPool(_WatchedPoolMixin, HTTPSConnectionPool):
-    pass
-
-
-_Answer = Tuple[int, str, Optional[float], str]  # status, detail, Retry-After seconds, Location
-_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+    status: int
+    detail: str  # the body's start, on one line
+    retry_after: Optional[float]  # seconds, from a Retry-After header
+    location: str  # a redirect's Location header, or ""
 
 
 def _tls_options(verify: bool | str) -> Dict[str, Any]:
@@ -189,7 +82,7 @@ def connection_pools(url: str, verify: bool | str, size: int) -> urllib3.PoolMan
         manager = urllib3.ProxyManager(proxy, proxy_headers=auth, **options)
     else:
         manager = urllib3.PoolManager(**options)
-    manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)  # type: ignore[assignment]
+    manager.pool_classes_by_scheme = watched_pool_classes()  # type: ignore[assignment]
     return manager
 
 
@@ -246,25 +139,23 @@ class AlvinClient:
         self,
         settings: Settings,
         policy: Optional[RetryPolicy] = None,
-        host: str = "",
+        host: Callable[[], str] = lambda: "",
         sleep: Optional[Callable[[float], Any]] = None,
         on_failed_attempt: Optional[Callable[[Delivery], None]] = None,
     ) -> None:
         self.settings = settings
         self.policy = policy or RetryPolicy()
-        self.host = host
+        self.host = host  # the host's product token, read at each request (``host.host_token``)
         self._sleep = sleep or time.sleep  # returning True means "stop retrying" (the sender stops)
         # told of every failed attempt at once, while the retries go on (a failure is news)
         self._on_failed_attempt = on_failed_attempt
-        self._local = threading.local()
-        self._watchdog = _Watchdog()
+        self._watchdog = Watchdog()
         self._pools: Optional[urllib3.PoolManager] = None
         self._pools_lock = threading.Lock()
 
     def reset(self) -> None:
         """Drop connections (after a fork the parent's sockets must not be shared), and the watchdog."""
-        self._local = threading.local()
-        self._watchdog = _Watchdog()
+        self._watchdog = Watchdog()
         self._pools = None
         self._pools_lock = threading.Lock()
 
@@ -275,24 +166,7 @@ class AlvinClient:
     def close(self) -> None:
         """Stop the watchdog's thread (tests and tools; a task process simply exits)."""
         self._watchdog.stop()
-        self._watchdog = _Watchdog()  # started again if the client is used after all
-
-    @property
-    def session(self) -> requests.Session:
-        """This thread's requests session, for ``doctor``'s checks (delivery uses ``pools``)."""
-        session: Optional[requests.Session] = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers.update(
-                {
-                    "X-API-KEY": self.settings.api_key,
-                    "Content-Type": "application/json",
-                    "User-Agent": user_agent(self.host),
-                }
-            )
-            session.verify = self.settings.tls_verify
-            self._local.session = session
-        return session
+        self._watchdog = Watchdog()  # started again if the client is used after all
 
     @property
     def pools(self) -> urllib3.PoolManager:
@@ -306,14 +180,18 @@ class AlvinClient:
                     self._pools = pools
         return pools
 
-    def _headers(self, record_id: str, data: bytes) -> Dict[str, str]:
-        return {
+    def headers(self, body: Optional[bytes] = None, record_id: str = "") -> Dict[str, str]:
+        """What a request of ours carries: the key, JSON, the User-Agent; an event's id; a body's length."""
+        headers = {
             "X-API-KEY": self.settings.api_key,
             "Content-Type": "application/json",
-            "User-Agent": user_agent(self.host),
-            "Idempotency-Key": record_id,
-            "Content-Length": str(len(data)),
+            "User-Agent": user_agent(self.host()),
         }
+        if record_id:
+            headers["Idempotency-Key"] = record_id
+        if body is not None:
+            headers["Content-Length"] = str(len(body))
+        return headers
 
     def url_for(self, path: str) -> str:
         """The absolute URL of an API path."""
@@ -352,26 +230,17 @@ class AlvinClient:
         if remaining <= 0:
             return Delivery(Outcome.RETRY_LATER, detail="deadline reached")
         timeout = min(self.settings.http_timeout, remaining)
-        attempt = _Attempt()
-        try:
-            self._watchdog.start()
-        except RuntimeError:  # the interpreter is exiting: each read is still bounded by the timeout
-            pass
-        self._watchdog.watch(attempt, remaining)  # the whole request, body included
-        _Attempt.current.attempt = attempt
-        try:
-            status, detail, retry_after, location = self._post(record, data, timeout, attempt)
-            if retry_after is not None:  # an API's "come back tomorrow" never stops delivery for long
-                retry_after = min(retry_after, self.policy.max_retry_after)
-        except Exception as exc:  # urllib3's errors, also when a cut socket ends a read
-            if attempt.expired:
-                return Delivery(
-                    Outcome.RETRY_LATER, detail=f"timed out: no complete answer within {remaining:.1f} s"
-                )
-            return Delivery(Outcome.RETRY_LATER, detail=f"{type(exc).__name__}: {_short(str(exc))}")
-        finally:
-            attempt.done, attempt.connection = True, None
-            _Attempt.current.attempt = None
+        with self._watchdog.attempt(remaining) as attempt:  # the whole request, body included
+            try:
+                status, detail, retry_after, location = self._post(record, data, timeout, attempt)
+            except Exception as exc:  # urllib3's errors, also when a cut socket ends a read
+                if attempt.expired:
+                    return Delivery(
+                        Outcome.RETRY_LATER, detail=f"timed out: no complete answer within {remaining:.1f} s"
+                    )
+                return Delivery(Outcome.RETRY_LATER, detail=f"{type(exc).__name__}: {_short(str(exc))}")
+        if retry_after is not None:  # an API's "come back tomorrow" never stops delivery for long
+            retry_after = min(retry_after, self.policy.max_retry_after)
         if 300 <= status < 400:
             where = f" to {location}" if location else ""
             return Delivery(
@@ -387,16 +256,29 @@ class AlvinClient:
             return Delivery(Outcome.REJECTED, status, detail)
         return Delivery(Outcome.RETRY_LATER, status, detail, retry_after)
 
-    def _post(self, record: Record, data: bytes, timeout: float, attempt: _Attempt) -> _Answer:
-        """POST once, twice if a kept-alive connection turns out closed; the API's answer."""
+    def _post(self, record: Record, data: bytes, timeout: float, attempt: Attempt) -> Answer:
+        """POST one record within ``timeout`` per read (connecting within 5 s at most)."""
+        limits = urllib3.Timeout(connect=min(timeout, 5.0), read=timeout)
+        return self._request("POST", record.path, data, self.headers(data, record.id), limits, attempt)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Optional[bytes],
+        headers: Dict[str, str],
+        timeout: urllib3.Timeout,
+        attempt: Attempt,
+    ) -> Answer:
+        """Send once, twice if a kept-alive connection turns out closed; the API's answer."""
         for first_try in (True, False):
             try:
                 response = self.pools.urlopen(
-                    "POST",
-                    self.url_for(record.path),
-                    body=data,
-                    headers=self._headers(record.id, data),
-                    timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+                    method,
+                    self.url_for(path),
+                    body=body,
+                    headers=headers,
+                    timeout=timeout,
                     retries=False,
                     redirect=False,
                     preload_content=False,  # the answer is read below, a bounded prefix of it
@@ -410,10 +292,9 @@ class AlvinClient:
         try:
             answer = response.read(MAX_ANSWER_BYTES, decode_content=True) or b""
             read_to_its_end = len(answer) < MAX_ANSWER_BYTES
-            headers = response.headers
             detail = _short(answer.decode("utf-8", "replace"))
-            retry_after = parse_retry_after(headers.get("Retry-After"))
-            return response.status, detail, retry_after, headers.get("Location", "")
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            return Answer(response.status, detail, retry_after, response.headers.get("Location", ""))
         finally:
             if read_to_its_end:  # the connection is kept alive for the next event
                 response.release_conn()
@@ -421,13 +302,14 @@ class AlvinClient:
                 response.close()
                 response.release_conn()  # its slot goes back to the pool, which connects anew
 
-    def get(self, path: str, timeout: float) -> requests.Response:
-        """A plain GET on the API (for ``doctor``)."""
-        return self.session.get(self.url_for(path), timeout=timeout, allow_redirects=False)
+    def ask(self, method: str, path: str, timeout: float, body: Optional[bytes] = None) -> Answer:
+        """One request on the delivery path's connections, not retried, not redirected (``doctor``).
 
-    def post_json(self, path: str, payload: Dict[str, Any], timeout: float) -> requests.Response:
-        """A plain POST on the API (for ``doctor``)."""
-        return self.session.post(self.url_for(path), json=payload, timeout=timeout, allow_redirects=False)
+        ``timeout`` bounds connecting and each read; urllib3's errors are raised.
+        """
+        with self._watchdog.attempt(None) as attempt:  # no deadline: told its connection only
+            limits = urllib3.Timeout(connect=timeout, read=timeout)
+            return self._request(method, path, body, self.headers(body), limits, attempt)
 
 
 def _short(text: str, limit: int = 300) -> str:

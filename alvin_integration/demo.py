@@ -104,7 +104,7 @@ def run_demo(keep: bool = False, out: Callable[[str], None] = print, serve: bool
         loaded = load_settings(env)
         if loaded.settings is not None:  # deliver what finished processes left spooled
             emitter = Emitter(loaded.settings)
-            emitter.drain_once(timeout=30)
+            emitter.sender.drain_once(timeout=30)
             emitter.close(timeout=1)
         out("==> what the Alvin API received")
         for line in table(server.store):

@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Callable, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
-import requests
+from urllib3.exceptions import HTTPError, SSLError
 
 from alvin_integration.client import AlvinClient
 from alvin_integration.config import LoadedSettings, Settings, load_settings, shown_settings
@@ -131,38 +131,36 @@ def check_tcp(settings: Settings, timeout: float) -> Check:
 def check_http(client: AlvinClient, timeout: float) -> Check:
     """Does the API answer HTTP (and TLS, for https)?"""
     try:
-        response = client.get("/", timeout)
-        response.close()
-    except requests.exceptions.SSLError as exc:
+        answer = client.ask("GET", "/", timeout)
+    except SSLError as exc:
         return Check(
             "http",
             Status.FAIL,
             f"TLS handshake failed: {exc}",
             "for a private CA set ALVIN_CA_BUNDLE to its PEM file (ALVIN_VERIFY_SSL=false only for tests)",
         )
-    except requests.RequestException as exc:
+    except (HTTPError, OSError) as exc:
         return Check(
             "http", Status.FAIL, f"no HTTP answer: {exc}", "check that ALVIN_URL points at the Alvin API"
         )
-    if 300 <= response.status_code < 400:
-        where = response.headers.get("Location") or "nowhere"
+    if 300 <= answer.status < 400:
+        where = answer.location or "nowhere"
         return Check(
             "http",
             Status.WARN,
-            f"GET {client.settings.url}/ answered HTTP {response.status_code}, a redirect to {where}",
+            f"GET {client.settings.url}/ answered HTTP {answer.status}, a redirect to {where}",
             "set ALVIN_URL to the address the API is served at (events are never sent through a redirect)",
         )
-    return Check("http", Status.OK, f"GET {client.settings.url}/ answered HTTP {response.status_code}")
+    return Check("http", Status.OK, f"GET {client.settings.url}/ answered HTTP {answer.status}")
 
 
 def check_api_key(client: AlvinClient, timeout: float) -> Check:
     """Does the API accept our key? (An empty event is sent: 400 means the key was accepted.)"""
     try:
-        response = client.post_json(LINEAGE_PATH, {}, timeout)
-        response.close()
-    except requests.RequestException as exc:
+        answer = client.ask("POST", LINEAGE_PATH, timeout, body=b"{}")
+    except (HTTPError, OSError) as exc:
         return Check("api_key", Status.FAIL, f"POST {LINEAGE_PATH} failed: {exc}", "see the http check above")
-    status = response.status_code
+    status = answer.status
     if status in (401, 403):
         return Check(
             "api_key",
@@ -175,7 +173,7 @@ def check_api_key(client: AlvinClient, timeout: float) -> Check:
             "api_key",
             Status.FAIL,
             f"POST {client.url_for(LINEAGE_PATH)} was redirected (HTTP {status}) to "
-            f"{response.headers.get('Location') or 'nowhere'}",
+            f"{answer.location or 'nowhere'}",
             "set ALVIN_URL to the address the API is served at (events are never sent through a redirect)",
         )
     if status in (404, 405):

@@ -1,15 +1,20 @@
-"""One decorator for everything we run inside the host: our failure never becomes the host's."""
+"""One decorator for everything we run inside the host: our failure never becomes the host's.
+
+How much a failure says (a stack trace when ALVIN_VERBOSE_LOG is on) is set by whoever reads the
+settings (``report_verbosely``, from the emitter's front): reporting a failure reads nothing.
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Callable, Optional, TypeVar, cast
+from typing import Any, Callable, TypeVar, cast
 
 from alvin_integration.logs import get_logger, log_once
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = get_logger(__name__)
+_verbose = False  # ALVIN_VERBOSE_LOG, as the settings this process loaded say
 
 
 def never_raise(what: str, default: Any = None) -> Callable[[F], F]:
@@ -38,8 +43,14 @@ def call_guarded(what: str, func: Callable[..., Any], *args: Any, default: Any =
         return default
 
 
+def report_verbosely(on: bool) -> None:
+    """Whether a guarded failure logs its stack trace (ALVIN_VERBOSE_LOG of the loaded settings)."""
+    global _verbose
+    _verbose = on
+
+
 def _report(what: str, exc: BaseException) -> None:
-    verbose = _verbose()
+    verbose = _verbose
     said = log_once(
         f"guard:{what}:{type(exc).__name__}",
         logging.WARNING,
@@ -52,13 +63,3 @@ def _report(what: str, exc: BaseException) -> None:
         log.warning("alvin-integration: %s failed again (%s)", what, exc, exc_info=exc)
     elif verbose:
         log.debug("details", exc_info=exc)
-
-
-def _verbose() -> Optional[bool]:
-    try:
-        from alvin_integration.emitter import get_emitter
-
-        emitter = get_emitter()
-        return bool(emitter and emitter.settings.verbose_log)
-    except Exception:
-        return False

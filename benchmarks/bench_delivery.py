@@ -91,9 +91,9 @@ def _drain_rate(fill: Callable[[str], int]) -> float:
             events = fill(spool)
             drainer = Emitter(settings(url, spool))
             started = time.perf_counter()
-            assert drainer.drain_once()
+            assert drainer.sender.drain_once()
             elapsed = time.perf_counter() - started
-            assert drainer.delivered == events, drainer.delivered
+            assert drainer.sender.delivered == events, drainer.sender.delivered
             drainer.close()
             return events / elapsed
         finally:
@@ -102,7 +102,7 @@ def _drain_rate(fill: Callable[[str], int]) -> float:
 
 def _one_segment(spool: str) -> int:
     filler = Emitter(settings(refused_url(), spool))
-    filler._ensure_sender = lambda: None  # type: ignore[method-assign]  # fill only
+    filler.sender.start = lambda keep_drain_lock=False: None  # type: ignore[method-assign]  # fill only
     for i in range(DRAIN_EVENTS):
         filler.emit(task_event(i))
     filler.spool.close()
@@ -127,7 +127,7 @@ def flush_times(hung_url: str) -> Tuple[float, float, float]:
         started = time.perf_counter()
         emitter.flush(emitter.settings.flush_timeout)
         hung = time.perf_counter() - started
-        emitter.breaker.failure(at_least=60)  # as after a failed delivery
+        emitter.sender.breaker.failure(at_least=60)  # as after a failed delivery
         started = time.perf_counter()
         emitter.flush(emitter.settings.flush_timeout)
         open_circuit = time.perf_counter() - started

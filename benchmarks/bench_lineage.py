@@ -76,7 +76,10 @@ def percentile(values: List[float], share: float) -> float:
 
 def extraction() -> None:
     print(f"lineage extraction on a task's path, ms ({TRIES} tries each, SQL parsed afresh each try;")
-    print(f"a START's extraction takes at most ALVIN_SQL_START_WAIT_MS=5, its parse included; the end comes {EXECUTE:g} s later):")
+    print(
+        "a START's extraction takes at most ALVIN_SQL_START_WAIT_MS=5, its parse included; "
+        f"the end comes {EXECUTE:g} s later):"
+    )
     titles = ("shape", "SQL size", "START p50", "p99", "end p50", "p99", "on START", "columns")
     print("  " + "  ".join(f"{t:>{w}}" for t, w in zip(titles, (10, 9, 9, 6, 7, 6, 8, 7))))
     warm = task_instance(statement(100))  # what every process loads once: parser, connection, hook lineage

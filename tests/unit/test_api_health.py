@@ -81,11 +81,11 @@ def test_the_health_file_counts_the_machines_failures_and_says_so_in_a_line(tmp_
 
 def test_the_first_failed_attempt_ends_a_waiting_flush(spool_dir: str) -> None:
     emitter = Emitter(settings_for(refused_url(), spool_dir))
-    emitter.client.policy = RetryPolicy(base_delay=5.0, max_delay=5.0, window=600.0)  # retries go on
+    emitter.sender.client.policy = RetryPolicy(base_delay=5.0, max_delay=5.0, window=600.0)  # retries go on
     try:
         emitter.emit(task_event(1))
         assert flush_in_thread(emitter, 600.0) == [False]  # not after the 600 s retry window
-        assert down_for_once_known(emitter.health) > 0  # and every other process knows
+        assert down_for_once_known(emitter.sender.health) > 0  # and every other process knows
     finally:
         emitter.close(timeout=1)
 
@@ -128,7 +128,7 @@ def test_a_flush_left_unanswered_tells_the_other_processes(spool_dir: str) -> No
     try:
         first.emit(task_event(1))
         assert first.flush(0.5) is False
-        assert down_for_once_known(first.health) > 0  # the next task process will not wait
+        assert down_for_once_known(first.sender.health) > 0  # the next task process will not wait
     finally:
         first.close(timeout=1)
         hung.close()
@@ -140,7 +140,7 @@ def test_a_first_flush_with_nothing_known_does_not_wait_its_timeout_for_a_hung_a
     try:
         emitter.emit(task_event(1))  # the START: sent at once, never answered
         assert flush_in_thread(emitter, 600.0) == [False]  # not the 600 s: the API stayed silent
-        assert down_for_once_known(emitter.health) > 0  # and the machine's other processes know
+        assert down_for_once_known(emitter.sender.health) > 0  # and the machine's other processes know
     finally:
         emitter.close(timeout=1)
         hung.close()
@@ -153,7 +153,7 @@ def test_a_flush_waits_while_the_api_answers_even_past_its_budget(spool_dir: str
         for index in range(20):
             emitter.emit(task_event(index))
         assert flush_in_thread(emitter, 600.0) == [True]  # 2 s of answers, each within the budget
-        assert emitter.health.down_for() == 0
+        assert emitter.sender.health.down_for() == 0
     finally:
         emitter.close(timeout=1)
         server.close()
@@ -180,10 +180,10 @@ def test_with_the_api_back_a_probe_closes_the_circuit_and_the_spool_drains(tmp_p
     try:
         os.makedirs(spool, mode=0o700, exist_ok=True)
         now = time.time()
-        Path(emitter.health.path).write_text(json.dumps({"updated": now - 5, "down_until": now - 1}))
+        Path(emitter.sender.health.path).write_text(json.dumps({"updated": now - 5, "down_until": now - 1}))
         emitter.emit(task_event(1))
         assert flush_in_thread(emitter, 30.0) == [True]  # the probe: delivered
-        assert not emitter.health.half_open() and emitter.health.down_for() == 0
+        assert not emitter.sender.health.half_open() and emitter.sender.health.down_for() == 0
         assert len(server.keys(200)) == 1
     finally:
         emitter.close(timeout=1)
@@ -194,7 +194,7 @@ def test_a_sender_backed_off_resumes_once_another_process_saw_the_api_answer(spo
     server = FaultServer(default="ok")
     emitter = Emitter(settings_for(server.url, spool_dir))
     try:
-        emitter.breaker.pause(3600)  # backed off after its own failures, long before the API came back
+        emitter.sender.breaker.pause(3600)  # backed off after its own failures, long before the API came back
         emitter.emit(task_event(1))
         assert flush_in_thread(emitter, 1.0) == [False]  # it waits out its pause
         SharedHealth(spool_dir).mark_up(0.01)  # another process of the machine delivered just now

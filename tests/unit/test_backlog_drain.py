@@ -77,9 +77,9 @@ def test_one_long_lived_process_drains_the_backlog_and_the_others_send_only_thei
         emitters.append(drainer)
         task = make_emitter(task_api.url, spool_dir)  # a task process of the same machine
         emitters.append(task)
-        drainer.deliver_in_background()  # the scheduler's sender: keeps the drain lock
-        assert wait_for(lambda: drainer.drain_lock.held)
-        assert not task.drain_lock.acquire()  # one drainer at a time
+        drainer.sender.start(keep_drain_lock=True)  # the scheduler's sender: keeps the drain lock
+        assert wait_for(lambda: drainer.sender.drain_lock.held)
+        assert not task.sender.drain_lock.acquire()  # one drainer at a time
 
         own = task.emit(task_event(1, START))
         assert task.flush(10.0)
@@ -106,10 +106,10 @@ def test_a_process_that_is_not_long_lived_lets_the_drain_lock_go_after_its_pass(
         emitters.append(emitter)
         emitter.emit(task_event(1))
         assert emitter.flush(10.0)
-        assert wait_for(lambda: not emitter.drain_lock.held)
+        assert wait_for(lambda: not emitter.sender.drain_lock.held)
         other = make_emitter(server.url, spool_dir)
         emitters.append(other)
-        assert other.drain_lock.acquire()  # free for whoever drains next
+        assert other.sender.drain_lock.acquire()  # free for whoever drains next
     finally:
         server.close()
 
@@ -131,20 +131,20 @@ def test_a_sender_backed_off_for_a_minute_is_the_machines_probe_within_seconds(
 ) -> None:
     """A long outage grows a sender's backoff to a minute; the machine still probes every few seconds."""
     from alvin_integration.circuit import CircuitBreaker
-    from alvin_integration.emitter import PROBE_EVERY_SECONDS
+    from alvin_integration.sender import PROBE_EVERY_SECONDS
 
     server = FaultServer(default="status:503")
     try:
         drainer = make_emitter(server.url, spool_dir)
-        drainer.breaker = CircuitBreaker(base=60.0, cap=60.0)  # a minute of backoff after each failure
+        drainer.sender.breaker = CircuitBreaker(base=60.0, cap=60.0)  # a minute of backoff after each failure
         emitters.append(drainer)
-        drainer.deliver_in_background()
+        drainer.sender.start(keep_drain_lock=True)
         event_id = drainer.emit(task_event(1))
-        assert wait_for(drainer.breaker.is_open)
-        assert drainer.breaker.seconds_left() > 30
-        assert 0 < drainer.health.down_for() <= PROBE_EVERY_SECONDS  # the machine's pause is short
+        assert wait_for(drainer.sender.breaker.is_open)
+        assert drainer.sender.breaker.seconds_left() > 30
+        assert 0 < drainer.sender.health.down_for() <= PROBE_EVERY_SECONDS  # the machine's pause is short
         server.default = "ok"  # the API is back: the sender probes long before its minute is over
         assert wait_for(lambda: event_id in server.keys(200), timeout=45.0)
-        assert not drainer.breaker.is_open()
+        assert not drainer.sender.breaker.is_open()
     finally:
         server.close()

@@ -35,7 +35,9 @@ class Sleeps:
 
 
 def client_for(url: str, spool_dir: str, sleeps: Sleeps, **extra: str) -> AlvinClient:
-    return AlvinClient(settings_for(url, spool_dir, **extra), FAST, host="airflow/2.11.0", sleep=sleeps)
+    return AlvinClient(
+        settings_for(url, spool_dir, **extra), FAST, host=lambda: "airflow/2.11.0", sleep=sleeps
+    )
 
 
 def test_accepted_event_carries_auth_and_identity_headers(fault_server: FaultServer, spool_dir: str) -> None:

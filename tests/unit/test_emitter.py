@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from alvin_integration import emitter as emitter_module
+from alvin_integration import sender as sender_module
 from alvin_integration.circuit import CircuitBreaker
 from alvin_integration.client import AlvinClient
 from alvin_integration.emitter import Emitter
+from alvin_integration.flush_wait import FLUSH_FLOOR_SECONDS
 from alvin_integration.mock_backend.server import MockAlvinServer, make_server, start_in_thread
 from alvin_integration.model import COMPLETE, START
 from alvin_integration.redact import redact
@@ -74,8 +76,8 @@ def test_a_flush_ends_the_senders_step_aside_at_once(
 ) -> None:  # type: ignore[type-arg]
     # At a try's end emit and flush follow each other: the sender, stepping aside for the task's
     # thread, must send as soon as that thread waits. With a step-aside of minutes, only that fits.
-    monkeypatch.setattr(emitter_module, "QUIET_SECONDS", 300.0)
-    monkeypatch.setattr(emitter_module, "MAX_YIELD_SECONDS", 600.0)
+    monkeypatch.setattr(sender_module, "QUIET_SECONDS", 300.0)
+    monkeypatch.setattr(sender_module, "MAX_YIELD_SECONDS", 600.0)
     emitter = make_emitter(mock_backend.url, spool_dir)
     emitters.append(emitter)
     ids = [emitter.emit(task_event(1, START))]
@@ -89,12 +91,12 @@ def test_a_flush_ends_the_senders_step_aside_at_once(
 def test_a_process_that_goes_on_sends_in_bursts_and_a_flush_sends_at_once(
     mock_backend: MockAlvinServer, spool_dir: str, emitters: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[type-arg]
-    monkeypatch.setattr(emitter_module, "GATHER_SECONDS", 300.0)
+    monkeypatch.setattr(sender_module, "GATHER_SECONDS", 300.0)
     emitter = make_emitter(mock_backend.url, spool_dir)
     emitters.append(emitter)
     emitter.emit(task_event(0))
     assert wait_until(lambda: len(mock_backend.store.events()) == 1)  # sent at once: no bursts yet
-    emitter.deliver_in_bursts()  # as flush_at_exit does in a dags test
+    emitter.sender.deliver_in_bursts()  # as flush_at_exit does in a dags test
     ids = [emitter.emit(task_event(i)) for i in range(1, 4)]
     time.sleep(0.5)
     assert len(mock_backend.store.events()) == 1  # gathering (for 300 s here)
@@ -132,7 +134,7 @@ def test_what_we_spool_and_every_wait_for_the_api_raise_audit_events(hung_emitte
     assert [name for name, _args in watch.ours] == ["alvin_integration.emit", "alvin_integration.wait"]
     assert watch.ours[0][1] == (event.event_id, redact(event.to_dict()))  # as spooled, never the object
     timeout, budget = watch.ours[1][1]
-    assert timeout == 0.5 and budget == emitter_module.FLUSH_FLOOR_SECONDS  # no latency known yet
+    assert timeout == 0.5 and budget == FLUSH_FLOOR_SECONDS  # no latency known yet
 
 
 def test_flush_does_not_wait_while_the_circuit_is_open(spool_dir: str, emitters: list) -> None:  # type: ignore[type-arg]
@@ -140,7 +142,7 @@ def test_flush_does_not_wait_while_the_circuit_is_open(spool_dir: str, emitters:
     emitter = Emitter(settings, client=AlvinClient(settings, FAST), breaker=CircuitBreaker(base=120, cap=120))
     emitters.append(emitter)
     emitter.emit(task_event(1))
-    assert wait_until(emitter.breaker.is_open)
+    assert wait_until(emitter.sender.breaker.is_open)
     started = time.monotonic()
     assert emitter.flush(60) is False
     assert time.monotonic() - started < 30  # returned at once instead of waiting 60 s
@@ -161,7 +163,7 @@ def test_a_wrong_key_is_said_once_and_events_wait_for_the_right_one(
             for i in range(3):
                 wrong.emit(task_event(i))
             assert wrong.flush(1) is False
-            assert wait_until(wrong.breaker.is_open)
+            assert wait_until(wrong.sender.breaker.is_open)
         rejected = [r for r in caplog.records if "API key rejected" in r.getMessage()]
         assert len(rejected) == 1
         assert server.url in rejected[0].getMessage() and "wrong-key-987654" not in caplog.text
@@ -169,7 +171,7 @@ def test_a_wrong_key_is_said_once_and_events_wait_for_the_right_one(
         wrong.close()
         right = make_emitter(server.url, spool_dir)
         emitters.append(right)
-        assert wait_until(lambda: right.drain_once() and len(server.store.events()) == 3)
+        assert wait_until(lambda: right.sender.drain_once() and len(server.store.events()) == 3)
     finally:
         server.shutdown()
         server.server_close()

@@ -121,10 +121,10 @@ def test_a_pod_retries_within_its_wait_after_the_circuit_opened(spool_dir: str, 
     server = FaultServer(default="status:503")
     try:
         pod = emitter_for(server.url, spool_dir, ephemeral=True)
-        pod.breaker = CircuitBreaker(base=120.0, cap=120.0)  # a pause that would outlast the pod
+        pod.sender.breaker = CircuitBreaker(base=120.0, cap=120.0)  # a pause that would outlast the pod
         emitters.append(pod)
         pod.emit(task_event(1, START))
-        assert wait_for(pod.breaker.is_open)
+        assert wait_for(pod.sender.breaker.is_open)
         server.default = "ok"
         event_id = pod.emit(task_event(1))
         assert pod.flush(10.0) is True
@@ -144,10 +144,12 @@ def test_a_retry_after_of_a_day_pauses_delivery_for_the_capped_minute_at_most(
         emitter = Emitter(settings, poll_seconds=0.1)  # the production retry policy and breaker
         emitters.append(emitter)
         emitter.emit(task_event(1))
-        assert wait_for(emitter.breaker.is_open)
+        assert wait_for(emitter.sender.breaker.is_open)
         assert server.keys(429)
-        assert emitter.client.policy.max_retry_after == 60.0
-        assert 0 < emitter.health.down_for() <= 60.0  # every process of the machine waits a minute at most
-        assert emitter.breaker.seconds_left() <= 60.0
+        assert emitter.sender.client.policy.max_retry_after == 60.0
+        assert (
+            0 < emitter.sender.health.down_for() <= 60.0
+        )  # every process of the machine waits a minute at most
+        assert emitter.sender.breaker.seconds_left() <= 60.0
     finally:
         server.close()

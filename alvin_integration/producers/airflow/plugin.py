@@ -65,7 +65,7 @@ def _start_background_delivery() -> None:
     emitter = get_emitter()
     if emitter is None:
         return
-    emitter.deliver_in_background()
+    emitter.sender.start(keep_drain_lock=True)  # drains what other processes left, meanwhile
     interval = emitter.settings.reconcile_interval
     if interval > 0 and _component() == ("scheduler",):  # where the metadata database is at hand
         from alvin_integration.producers.airflow.reconcile import reconcile_periodically

@@ -149,7 +149,7 @@ def reconcile(
     runs = history.dag_runs_since(start, dag_ids, until)
     by_key = history.index_dag_runs(runs)
     result = ReconcileResult(dag_runs=len(runs))
-    confirmed, waiting = emitter.ledger.ids(), emitter.spool.pending_ids()
+    confirmed, waiting = emitter.sender.ledger.ids(), emitter.spool.pending_ids()
 
     def spool(events: List[RunEvent]) -> int:
         spooled = 0
