@@ -38,6 +38,7 @@ from alvin_integration.model import MetadataBatch, RunEvent
 from alvin_integration.redact import redact
 from alvin_integration.sizing import fit_event
 from alvin_integration.spool import Record, Spool, Verdict
+from alvin_integration.spool_dir import SpoolDir
 from alvin_integration.workers import DaemonPool
 
 log = get_logger(__name__)
@@ -79,7 +80,6 @@ PROBE_WAIT_SECONDS = 1.0  # after an outage, how long a process waits while anot
 # During an outage one process of the machine tries the API this often (the probe), whatever the
 # backoff of each process: its return is seen within seconds, not after a sender's minute of backoff.
 PROBE_EVERY_SECONDS = 5.0
-DRAIN_LOCK = "drain.lock"  # held by the process that drains what others left (one per machine)
 AUDIT_EMIT = "alvin_integration.emit"  # (event id, redacted payload): spooled
 AUDIT_WAIT = "alvin_integration.wait"  # (timeout, budget): a flush starts waiting for the API
 
@@ -108,7 +108,7 @@ class Emitter:
         self.health = SharedHealth(settings.spool_dir)
         # One process of the machine drains what others left (a backlog after an outage, the
         # events of processes that ended): a long-lived one keeps it; another takes it for a pass.
-        self.drain_lock = MachineLock(os.path.join(settings.spool_dir, DRAIN_LOCK))
+        self.drain_lock = MachineLock(SpoolDir(settings.spool_dir).drain_lock)
         self._drainer = False  # a long-lived process: keeps the drain lock once it has it
         self.ledger = DeliveredLedger(settings.spool_dir)  # what reconcile need not send again
         self.breaker = breaker or CircuitBreaker()
