@@ -4,22 +4,22 @@ An entity is a JSON-able dict with a ``name`` (a DAG id). Its structure hash is 
 canonical JSON; the hashes last handed to the spool live in ``metadata-hashes.json`` next to the
 spool's segments, so any process (the scheduler, ``sync-metadata``) skips what was already sent.
 The ledger is written after the spool append, under a lock, by replacing the file: a crash in
-between resends a page (the receiver dedupes it), never skips one.
+between resends a page (the receiver dedupes it), never skips one. Like every file of the spool
+directory, it is opened without following a link (``spool_dir``): a link planted there is neither
+read nor written through.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from alvin_integration.model import MetadataBatch
+from alvin_integration.spool_dir import SpoolDir, locked, open_regular, replace_file
 
-LEDGER_FILE = "metadata-hashes.json"
 PAGE_ENTITIES = 100
 PAGE_BYTES = 512 * 1024
 
@@ -53,12 +53,13 @@ class HashLedger:
     """The structure hashes last sent, by entity name, in a JSON file shared by all processes."""
 
     def __init__(self, directory: str) -> None:
-        self.path = os.path.join(directory, LEDGER_FILE)
+        self.layout = SpoolDir(directory)
+        self.path = self.layout.metadata_hashes
 
     def read(self) -> Dict[str, str]:
-        """The recorded hashes; an unreadable ledger counts as empty (everything is resent)."""
+        """The recorded hashes; an unreadable ledger (or a link) counts as empty: everything is resent."""
         try:
-            with open(self.path, encoding="utf-8") as handle:
+            with os.fdopen(open_regular(self.path, os.O_RDONLY), encoding="utf-8") as handle:
                 data = json.load(handle)
         except (OSError, ValueError):
             return {}
@@ -66,19 +67,11 @@ class HashLedger:
 
     def record(self, hashes: Dict[str, str]) -> None:
         """Merge ``hashes`` into the ledger, atomically and under a lock."""
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        with open(self.path + ".lock", "a") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        self.layout.make()
+        with locked(self.layout.metadata_hashes_lock):
             merged = self.read()
             merged.update(hashes)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(self.path))
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(merged, handle, sort_keys=True)
-                os.replace(tmp, self.path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            replace_file(self.path, json.dumps(merged, sort_keys=True).encode("utf-8"))
 
 
 @dataclass

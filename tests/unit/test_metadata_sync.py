@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from alvin_integration.emitter import Emitter
@@ -138,3 +139,22 @@ def test_definitions_reach_the_metadata_endpoint_masked(
     text = json.dumps(stored)
     assert API_KEY not in text and "hunter2-secret" not in text
     assert stored[0]["entities"][0]["tasks"] == planted["tasks"]
+
+
+def test_a_link_planted_where_the_hash_ledger_lives_is_neither_read_nor_written_through(
+    tmp_path: Path,
+) -> None:
+    spool, elsewhere = tmp_path / "spool", tmp_path / "elsewhere"
+    spool.mkdir(mode=0o700)
+    elsewhere.mkdir()
+    planted = elsewhere / "hashes.json"
+    planted.write_text(json.dumps({"a": structure_hash(dag("a"))}))
+    (spool / "metadata-hashes.json").symlink_to(planted)
+    (spool / "metadata-hashes.json.lock").symlink_to(elsewhere / "made-through-the-lock")
+    ledger = HashLedger(str(spool))
+    assert ledger.read() == {}  # not read through: "a" is not taken as sent
+    assert sync_entities([dag("a"), dag("b")], ledger, Collector(), "p", "2").sent == 2
+    assert json.loads(planted.read_text()) == {"a": structure_hash(dag("a"))}  # not written through
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["hashes.json"]  # nothing made there
+    assert not (spool / "metadata-hashes.json").is_symlink()
+    assert ledger.read() == {"a": structure_hash(dag("a")), "b": structure_hash(dag("b"))}
