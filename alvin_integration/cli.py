@@ -141,6 +141,11 @@ def _sync_metadata(args: argparse.Namespace) -> int:
         f"{len(dags)} DAG(s): {result.sent} definition(s) spooled in {result.pages} page(s), "
         f"{result.unchanged} unchanged since last sent"
     )
+    if result.unsent:
+        print(
+            f"{result.unsent} definition(s) not spooled ({result.error}); the next sync-metadata sends them",
+            file=sys.stderr,
+        )
     for path in failed:
         print(f"not parsed (fix the import error Airflow shows for it): {path}", file=sys.stderr)
     status = _deliver_then_drain(settings, args.timeout)
