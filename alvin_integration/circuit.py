@@ -10,6 +10,7 @@ import time
 from typing import Dict, Optional, Union
 
 from alvin_integration.machine_lock import MachineLock
+from alvin_integration.spool_dir import SpoolDir, open_regular, replace_file
 
 
 class CircuitBreaker:
@@ -63,22 +64,22 @@ class SharedHealth:
     health is advice, never a reason to fail.
     """
 
-    FILE = "api-health.json"
-    PROBE_LOCK = "api-probe.lock"  # held by the one process that tries the API after an outage
     MAX_DOWN_SECONDS = 300.0  # what a breaker may open for (CircuitBreaker.cap)
     STALE_SECONDS = 3600.0  # a latency older than this says nothing about the API now
     LATENCY_EVERY_SECONDS = 5.0  # how often a healthy process rewrites its latency
 
     def __init__(self, directory: str) -> None:
-        self.path = os.path.join(directory, self.FILE)
+        layout = SpoolDir(directory)
+        self.path = layout.api_health
         self._latency_written = 0.0
-        self._probe = MachineLock(os.path.join(directory, self.PROBE_LOCK))
+        # held by the one process that tries the API after an outage
+        self._probe = MachineLock(layout.probe_lock)
         self._probe_lock = threading.RLock()  # the sender and a flush of this process ask at once
 
     def read(self) -> Dict[str, float]:
         """The state (``down_until``, ``latency``, ``failures``, ``updated``) if trusted, else nothing."""
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            fd = open_regular(self.path, os.O_RDONLY)
             try:
                 raw = os.read(fd, 4096)
             finally:
@@ -178,16 +179,7 @@ class SharedHealth:
         return f"{head} recovering after {failures}: one process tries it again ({seen})"
 
     def _write(self, state: Dict[str, Union[str, float]]) -> None:
-        tmp = f"{self.path}.{os.getpid()}.tmp"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-            try:
-                os.write(fd, json.dumps(state).encode("utf-8"))
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.path)
+            replace_file(self.path, json.dumps(state).encode("utf-8"))
         except OSError:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            pass

@@ -52,7 +52,8 @@ def _doctor(args: argparse.Namespace) -> int:
 def _spool(args: argparse.Namespace) -> int:
     from alvin_integration.circuit import SharedHealth
     from alvin_integration.config import load_settings
-    from alvin_integration.spool import Spool, describe_status
+    from alvin_integration.spool import Spool
+    from alvin_integration.spool_status import describe_status
 
     loaded = load_settings()
     if loaded.settings is None:
@@ -70,7 +71,7 @@ def _spool(args: argparse.Namespace) -> int:
 
 def _flush_spool(settings: object, timeout: float, delivered_before: int = 0, dead_before: int = 0) -> int:
     from alvin_integration.emitter import Emitter
-    from alvin_integration.spool import describe_status
+    from alvin_integration.spool_status import describe_status
 
     emitter = Emitter(settings)  # type: ignore[arg-type]
     deadline = time.monotonic() + timeout
@@ -140,6 +141,11 @@ def _sync_metadata(args: argparse.Namespace) -> int:
         f"{len(dags)} DAG(s): {result.sent} definition(s) spooled in {result.pages} page(s), "
         f"{result.unchanged} unchanged since last sent"
     )
+    if result.unsent:
+        print(
+            f"{result.unsent} definition(s) not spooled ({result.error}); the next sync-metadata sends them",
+            file=sys.stderr,
+        )
     for path in failed:
         print(f"not parsed (fix the import error Airflow shows for it): {path}", file=sys.stderr)
     status = _deliver_then_drain(settings, args.timeout)

@@ -22,7 +22,9 @@ from alvin_integration.client import AlvinClient
 from alvin_integration.config import LoadedSettings, Settings, load_settings, shown_settings
 from alvin_integration.emitter import LINEAGE_PATH
 from alvin_integration.redact import redact_text
-from alvin_integration.spool import Spool, SpoolUnusable, check_spool_directory, describe_status
+from alvin_integration.spool import Spool
+from alvin_integration.spool_dir import SpoolDir, SpoolUnusable, check_spool_directory
+from alvin_integration.spool_status import describe_status
 
 
 class Status(str, Enum):
@@ -218,7 +220,7 @@ def check_spool(settings: Settings, origin: str = "") -> List[Check]:
                 "spool",
                 Status.WARN,
                 f"{status.dead_letters} event(s) were rejected by the API",
-                f"see {os.path.join(settings.spool_dir, 'dead-letter.jsonl')} for the reasons",
+                f"see {SpoolDir(settings.spool_dir).dead_letter} for the reasons",
             )
         )
     if status.bytes > 0.8 * status.max_bytes:

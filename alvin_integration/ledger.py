@@ -13,10 +13,9 @@ import os
 from typing import Set
 
 from alvin_integration.logs import get_logger
-from alvin_integration.spool import open_regular
+from alvin_integration.spool_dir import SpoolDir, open_regular, rotated
 
 log = get_logger()
-LEDGER_NAME = "delivered.ids"
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024  # about 100,000 ids in each of the two files
 
 
@@ -24,7 +23,7 @@ class DeliveredLedger:
     """Event ids the API confirmed (delivered, or refused for good), in ``<directory>/delivered.ids``."""
 
     def __init__(self, directory: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.path = os.path.join(directory, LEDGER_NAME)
+        self.path = SpoolDir(directory).delivered_ids
         self.max_bytes = max_bytes
 
     def record(self, event_id: str) -> None:
@@ -37,14 +36,14 @@ class DeliveredLedger:
             finally:
                 os.close(fd)
             if rotate:
-                os.replace(self.path, self.path + ".1")
+                os.replace(self.path, rotated(self.path))
         except OSError as exc:
             log.debug("alvin-integration: could not record delivered event %s: %s", event_id, exc)
 
     def ids(self) -> Set[str]:
         """Every id recorded (this file and the one rotated before it)."""
         found: Set[str] = set()
-        for path in (self.path + ".1", self.path):
+        for path in (rotated(self.path), self.path):
             try:
                 fd = open_regular(path, os.O_RDONLY)
             except OSError:

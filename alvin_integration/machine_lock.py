@@ -11,6 +11,8 @@ import os
 import threading
 from typing import Optional
 
+from alvin_integration.spool_dir import open_regular
+
 
 class MachineLock:
     """Non-blocking, re-entrant within a process, forgotten by a forked child."""
@@ -32,7 +34,7 @@ class MachineLock:
             if self._fd is not None:
                 return True
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+                fd = open_regular(self.path, os.O_RDWR | os.O_CREAT)
             except OSError:
                 return True
             try:

@@ -4,22 +4,25 @@ An entity is a JSON-able dict with a ``name`` (a DAG id). Its structure hash is 
 canonical JSON; the hashes last handed to the spool live in ``metadata-hashes.json`` next to the
 spool's segments, so any process (the scheduler, ``sync-metadata``) skips what was already sent.
 The ledger is written after the spool append, under a lock, by replacing the file: a crash in
-between resends a page (the receiver dedupes it), never skips one.
+between resends a page (the receiver dedupes it), never skips one. Like every file of the spool
+directory, it is opened without following a link (``spool_dir``): a link planted there is neither
+read nor written through.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Sequence
 
+from alvin_integration.logs import get_logger
 from alvin_integration.model import MetadataBatch
+from alvin_integration.spool_dir import SpoolDir, locked, open_regular, replace_file
 
-LEDGER_FILE = "metadata-hashes.json"
+log = get_logger(__name__)
+
 PAGE_ENTITIES = 100
 PAGE_BYTES = 512 * 1024
 
@@ -53,32 +56,31 @@ class HashLedger:
     """The structure hashes last sent, by entity name, in a JSON file shared by all processes."""
 
     def __init__(self, directory: str) -> None:
-        self.path = os.path.join(directory, LEDGER_FILE)
+        self.layout = SpoolDir(directory)
+        self.path = self.layout.metadata_hashes
 
     def read(self) -> Dict[str, str]:
-        """The recorded hashes; an unreadable ledger counts as empty (everything is resent)."""
+        """The recorded hashes; an unreadable ledger (or a link) counts as empty: everything is resent."""
         try:
-            with open(self.path, encoding="utf-8") as handle:
+            with os.fdopen(open_regular(self.path, os.O_RDONLY), encoding="utf-8") as handle:
                 data = json.load(handle)
         except (OSError, ValueError):
             return {}
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     def record(self, hashes: Dict[str, str]) -> None:
-        """Merge ``hashes`` into the ledger, atomically and under a lock."""
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        with open(self.path + ".lock", "a") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            merged = self.read()
-            merged.update(hashes)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(self.path))
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(merged, handle, sort_keys=True)
-                os.replace(tmp, self.path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+        """Merge ``hashes`` into the ledger, atomically and under a lock; never raises.
+
+        A ledger that cannot be written (a full disk) costs a resend of these pages, not an error.
+        """
+        try:
+            self.layout.make()
+            with locked(self.layout.metadata_hashes_lock):
+                merged = self.read()
+                merged.update(hashes)
+                replace_file(self.path, json.dumps(merged, sort_keys=True).encode("utf-8"))
+        except OSError as exc:
+            log.warning("alvin-integration could not record what was sent in %s: %s", self.path, exc)
 
 
 @dataclass
@@ -89,12 +91,13 @@ class SyncResult:
     pages: int = 0
     unchanged: int = 0
     unsent: int = 0
+    error: str = ""  # why the unsent ones could not be spooled
 
 
 def sync_entities(
     entities: Sequence[Entity],
     ledger: HashLedger,
-    emit: Callable[[MetadataBatch], Optional[str]],
+    emit: Callable[[MetadataBatch], str],
     platform_id: str,
     airflow_version: str,
     force: bool = False,
@@ -102,8 +105,10 @@ def sync_entities(
 ) -> SyncResult:
     """Spool the entities whose structure changed since the ledger's hash (all with ``force``).
 
-    ``emit`` returns the spooled batch's id, or None when it could not spool it: then the ledger is
-    left as it was for that page and the rest, and the next sync tries them again.
+    ``emit`` spools a batch and returns its id, as ``Emitter.emit`` does; it raises ``OSError`` when
+    it cannot (the spool's ``SpoolWriteError`` on a full disk, ``SpoolUnusable``). Then the ledger
+    is left as it was for that page and the rest, ``unsent`` counts them and ``error`` says why, and
+    the next sync tries them again.
     """
     known = {} if force else ledger.read()
     hashes = {str(e["name"]): structure_hash(e) for e in entities}
@@ -115,8 +120,10 @@ def sync_entities(
     )
     result = SyncResult(unchanged=len(entities) - len(changed))
     for page in pages(changed, max_entities=page_size):
-        if emit(MetadataBatch(platform_id, airflow_version, page)) is None:
-            result.unsent = len(changed) - result.sent
+        try:
+            emit(MetadataBatch(platform_id, airflow_version, page))
+        except OSError as exc:
+            result.unsent, result.error = len(changed) - result.sent, exc.strerror or str(exc)
             break
         ledger.record({str(e["name"]): hashes[str(e["name"])] for e in page})
         result.sent += len(page)

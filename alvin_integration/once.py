@@ -16,20 +16,20 @@ import os
 import time
 
 from alvin_integration.logs import get_logger
+from alvin_integration.spool_dir import LOOKED_OVER, REPORTED, SpoolDir, open_regular
 
 log = get_logger(__name__)
 
-DIRECTORY = "reported"
 MAX_AGE_SECONDS = 14 * 86400.0
 LOOK_OVER_SECONDS = 3600.0
-_LOOKED_OVER = ".looked-over"
 
 
 class MachineOnce:
     """A set of keys shared by the processes of a machine, in a directory beside the spool."""
 
     def __init__(self, spool_dir: str) -> None:
-        self.directory = os.path.join(spool_dir, DIRECTORY)
+        self.layout = SpoolDir(spool_dir)
+        self.directory = self.layout.reported
 
     def _path(self, key: str) -> str:
         return os.path.join(self.directory, hashlib.sha1(key.encode("utf-8")).hexdigest())
@@ -37,12 +37,12 @@ class MachineOnce:
     def first(self, key: str) -> bool:
         """True the first time any process of this machine asks for ``key`` (and on any error)."""
         try:
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        except OSError as exc:  # a file in its place, a read-only disk
+            self.layout.make(REPORTED)
+        except OSError as exc:  # a file in its place, a read-only disk, another user's spool
             log.debug("alvin-integration cannot keep %s: %s", self.directory, exc)
             return True
         try:
-            fd = os.open(self._path(key), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            fd = open_regular(self._path(key), os.O_WRONLY | os.O_CREAT | os.O_EXCL)
         except FileExistsError:
             return False
         except OSError as exc:
@@ -61,7 +61,7 @@ class MachineOnce:
 
     def _look_over(self) -> None:
         """Remove markers older than ``MAX_AGE_SECONDS``, at most once an hour for the machine."""
-        stamp = os.path.join(self.directory, _LOOKED_OVER)
+        stamp = os.path.join(self.directory, LOOKED_OVER)
         now = time.time()
         try:
             if now - os.stat(stamp).st_mtime < LOOK_OVER_SECONDS:
@@ -71,11 +71,11 @@ class MachineOnce:
         except OSError:
             return
         try:
-            os.close(os.open(stamp, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+            os.close(open_regular(stamp, os.O_WRONLY | os.O_CREAT))
             os.utime(stamp)
             with os.scandir(self.directory) as entries:
                 for entry in entries:
-                    if entry.name != _LOOKED_OVER and now - entry.stat().st_mtime > MAX_AGE_SECONDS:
+                    if entry.name != LOOKED_OVER and now - entry.stat().st_mtime > MAX_AGE_SECONDS:
                         os.unlink(entry.path)
         except OSError as exc:
             log.debug("alvin-integration could not look over %s: %s", self.directory, exc)

@@ -11,7 +11,6 @@ unanswered, the last answer, a failure since the last success) is what a waiting
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from concurrent.futures import Future
@@ -27,6 +26,7 @@ from alvin_integration.logs import get_logger, log_once
 from alvin_integration.machine_lock import MachineLock
 from alvin_integration.metrics import Counts, HealthMetrics
 from alvin_integration.spool import Record, Spool, Verdict
+from alvin_integration.spool_dir import SpoolDir
 from alvin_integration.workers import DaemonPool
 
 log = get_logger(__name__)
@@ -52,7 +52,6 @@ PROBE_WAIT_SECONDS = 1.0  # after an outage, how long a process waits while anot
 # During an outage one process of the machine tries the API this often (the probe), whatever the
 # backoff of each process: its return is seen within seconds, not after a sender's minute of backoff.
 PROBE_EVERY_SECONDS = 5.0
-DRAIN_LOCK = "drain.lock"  # held by the process that drains what others left (one per machine)
 
 
 class Sender:
@@ -79,7 +78,8 @@ class Sender:
         self.health = SharedHealth(settings.spool_dir)
         # One process of the machine drains what others left (a backlog after an outage, the
         # events of processes that ended): a long-lived one keeps it; another takes it for a pass.
-        self.drain_lock = MachineLock(os.path.join(settings.spool_dir, DRAIN_LOCK))
+        # held by the process that drains what others left (one per machine)
+        self.drain_lock = MachineLock(SpoolDir(settings.spool_dir).drain_lock)
         self._keeps_drain_lock = False  # a long-lived process: keeps the drain lock once it has it
         self.ledger = DeliveredLedger(settings.spool_dir)  # what reconcile need not send again
         self.breaker = breaker or CircuitBreaker()

@@ -1,51 +1,78 @@
 """The durable local outbox: events wait here, on disk, until the Alvin API has accepted them.
 
-Layout of the spool directory::
-
-    segments/<created_ns>-<pid>-<rand>.seg   records, appended by exactly one process
-    segments/<same>.ack                      byte offset up to which the segment was delivered
-    corrupt/                                 segments with bad records, moved aside for a human
-    dead-letter.jsonl                        events the API rejected (never retried)
-
 A process appends to its own segment, created under a temporary name, locked with ``flock`` and
 only then renamed into place, so a drainer never sees a segment whose writer has not locked it.
 Any process drains a segment only while holding its ``flock``: the writer's own lock keeps other
 processes off a live segment, and a dead or rotated writer's segment is claimable by anyone.
 Records are deleted (with their segment) only after delivery, so delivery is at least once.
 
-A record is one line: ``R1 <crc32 hex> <created> <id> <path> <order key> <json body>\\n``. JSON never holds
-a raw newline, so a torn write is a last line without one, and a flipped byte fails the checksum.
-The body is kept as the exact bytes to POST, so draining neither parses nor re-serialises it.
+The directory's layout and how its files are opened are ``spool_dir``'s; the record and ack lines,
+and the reader of a segment's records, ``spool_records``'s; what the tools count, ``spool_status``'s.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
-import functools
 import json
 import os
-import re
-import secrets
 import stat
 import threading
 import time
-import zlib
 from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Set, Tuple
 
 from alvin_integration.logs import get_logger
 from alvin_integration.redact import redact
+from alvin_integration.spool_dir import (
+    ACK_SUFFIX,
+    CORRUPT,
+    SEGMENT_SUFFIX,
+    SEGMENTS,
+    TMP_PREFIX,
+    SpoolDir,
+    SpoolUnusable,
+    ack_of,
+    check_spool_directory,
+    open_or_replace,
+    open_regular,
+    rotated,
+    unlink,
+)
+from alvin_integration.spool_records import (
+    Record,
+    open_segment,
+    parse_ack,
+    read_ack,
+    read_records,
+    try_lock,
+    write_ack,
+)
+from alvin_integration.spool_status import SpoolStatus, describe_status, read_status, waiting_records
+
+# What other modules, tools and tests have always imported from here.
+__all__ = [
+    "ACK_SUFFIX",
+    "SEGMENT_SUFFIX",
+    "STALE_SECONDS",
+    "TMP_PREFIX",
+    "Record",
+    "Spool",
+    "SpoolStatus",
+    "SpoolUnusable",
+    "SpoolWriteError",
+    "Verdict",
+    "check_spool_directory",
+    "describe_status",
+    "open_regular",
+    "parse_ack",
+]
 
 log = get_logger(__name__)
 
-RECORD_MAGIC = b"R1 "
-SEGMENT_SUFFIX = ".seg"
-ACK_SUFFIX = ".ack"
-TMP_PREFIX = ".tmp-"
 # Leftovers of a process that died between two steps are cleaned only when this old.
 STALE_SECONDS = 60.0
 RESCAN_SECONDS = 1.0
@@ -54,44 +81,6 @@ RESCAN_SECONDS = 1.0
 BATCH_SEGMENTS = 64
 BATCH_BYTES = 8 * 1024 * 1024
 DROP_WARNING_SECONDS = 60.0  # the spool-full warning is repeated at most this often, with the count
-_ACK_WIDTH = 20
-_TOKEN = re.compile(r"^[^\s]+$")
-
-
-@dataclass(frozen=True)
-class Record:
-    """One event waiting for delivery: its dedupe id, the API path it goes to, and its JSON body."""
-
-    id: str
-    path: str
-    body: bytes
-    created: float = field(default_factory=time.time)
-    order_key: str = "-"  # records with one key (one run) are delivered one after the other
-
-    def encode(self) -> bytes:
-        """The record as one checksummed line: ``R1 <crc> <created> <id> <path> <key> <body>``."""
-        tokens = (self.id, self.path, self.order_key)
-        if not all(_TOKEN.match(token) for token in tokens) or b"\n" in self.body:
-            msg = "a spool record's id, path and order key must be single tokens and its body one line"
-            raise ValueError(msg)
-        head = " ".join(tokens).encode("utf-8")
-        rest = b"%.6f %s %s" % (self.created, head, self.body)
-        return RECORD_MAGIC + b"%08x " % zlib.crc32(rest) + rest + b"\n"
-
-    @classmethod
-    def decode(cls, line: bytes) -> Record:
-        """Parse one line (without its newline); raises ValueError when it is damaged."""
-        if not line.startswith(RECORD_MAGIC) or len(line) < 13 or line[11:12] != b" ":
-            raise ValueError("not a spool record")
-        rest = line[12:]
-        if int(line[3:11], 16) != zlib.crc32(rest):
-            raise ValueError("checksum mismatch")
-        created, record_id, path, key, body = rest.split(b" ", 4)
-        return cls(record_id.decode(), path.decode(), body, float(created), key.decode())
-
-    def json_body(self) -> Any:
-        """The body parsed (for tools and the dead-letter file, not the delivery path)."""
-        return json.loads(self.body.decode("utf-8"))
 
 
 class Verdict(str, Enum):
@@ -99,21 +88,6 @@ class Verdict(str, Enum):
 
     DONE = "done"  # accepted, or moved to the dead-letter file: advance past it
     STOP = "stop"  # not delivered now: keep it and stop this pass
-
-
-@dataclass
-class SpoolStatus:
-    """What is in the spool, for ``doctor`` and ``spool status``."""
-
-    directory: str
-    segments: int = 0
-    bytes: int = 0
-    pending_events: int = 0
-    oldest_event: Optional[float] = None
-    segments_in_use: int = 0
-    dead_letters: int = 0
-    corrupt_files: int = 0
-    max_bytes: int = 0
 
 
 @dataclass
@@ -133,100 +107,8 @@ class _Claimed:
 _InFlight = Tuple[_Claimed, int, str, "Future[Verdict]"]
 
 
-def _lock(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            return False
-        raise
-    return True
-
-
-def _ack_line(offset: int) -> bytes:
-    digits = b"%0*d" % (_ACK_WIDTH, offset)
-    return digits + b" %08x\n" % zlib.crc32(digits)
-
-
-_ACK_SIZE = len(_ack_line(0))
-
-
-def parse_ack(raw: bytes, size: int, byte_before: Callable[[int], bytes]) -> int:
-    """The delivered offset an ack file records, or 0 ("nothing acked") if it cannot be trusted.
-
-    Trusted only when its checksum holds, it lies within the segment (``size`` bytes) and it ends a
-    record (``byte_before(offset)`` is a newline): a damaged ack costs a resend, which the
-    receiver dedupes, never a skipped event.
-    """
-    if len(raw) != _ACK_SIZE or raw[_ACK_WIDTH : _ACK_WIDTH + 1] != b" ":
-        return 0
-    digits = raw[:_ACK_WIDTH]
-    if not digits.isdigit() or raw[_ACK_WIDTH + 1 : -1] != b"%08x" % zlib.crc32(digits):
-        return 0
-    offset = int(digits)
-    if offset > size or (offset > 0 and byte_before(offset) != b"\n"):
-        return 0
-    return offset
-
-
-def _byte_before(data: bytes, offset: int) -> bytes:
-    return data[offset - 1 : offset]
-
-
-def _read_ack(fd: int, segment_fd: int) -> int:
-    return parse_ack(
-        os.pread(fd, _ACK_SIZE + 1, 0),
-        os.fstat(segment_fd).st_size,
-        lambda offset: os.pread(segment_fd, 1, offset - 1),
-    )
-
-
-def _write_ack(fd: int, offset: int) -> None:
-    # One small pwrite at offset 0: a killed process cannot leave it half written.
-    os.pwrite(fd, _ack_line(offset), 0)
-
-
-class SpoolUnusable(OSError):
-    """The spool directory cannot be used safely (owned by another user, not a directory)."""
-
-
 class SpoolWriteError(OSError):
     """An append did not reach the disk whole (disk full, file size limit); nothing torn is left."""
-
-
-_OPEN_FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK  # never follow a link, never block on a FIFO
-
-
-def open_regular(path: str, flags: int, mode: int = 0o600) -> int:
-    """Open a spool file: no symbolic links, regular files only (a FIFO or device is refused)."""
-    fd = os.open(path, flags | _OPEN_FLAGS, mode)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", path)
-        os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def check_spool_directory(directory: str) -> None:
-    """Create the spool directory (0700) or check that this user owns it; raises SpoolUnusable."""
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        info = os.stat(directory)
-    except OSError as exc:
-        raise SpoolUnusable(
-            exc.errno, f"the spool directory {directory} cannot be created: {exc.strerror}"
-        ) from None
-    if not stat.S_ISDIR(info.st_mode):
-        raise SpoolUnusable(errno.ENOTDIR, f"the spool directory {directory} is not a directory")
-    if info.st_uid != os.geteuid():
-        raise SpoolUnusable(
-            errno.EPERM,
-            f"the spool directory {directory} belongs to another user (uid {info.st_uid}); set "
-            "ALVIN_SPOOL_DIR to a directory of the user Airflow runs as",
-        )
 
 
 def _settled(future: Future[Verdict], timeout: float) -> Verdict:
@@ -245,21 +127,15 @@ def _close(fd: Optional[int]) -> None:
             pass
 
 
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
 class Spool:
     """A directory of per-process segment files with at-least-once, crash-safe delivery."""
 
     def __init__(self, directory: str, max_bytes: int, rotate_bytes: Optional[int] = None) -> None:
         self.directory = directory
-        self.segments_dir = os.path.join(directory, "segments")
-        self.corrupt_dir = os.path.join(directory, "corrupt")
-        self.dead_letter_path = os.path.join(directory, "dead-letter.jsonl")
+        self.layout = SpoolDir(directory)
+        self.segments_dir = self.layout.segments
+        self.corrupt_dir = self.layout.corrupt
+        self.dead_letter_path = self.layout.dead_letter
         self.max_bytes = max_bytes
         self.rotate_bytes = rotate_bytes or max(64 * 1024, min(4 * 1024 * 1024, max_bytes // 8))
         self.dropped_events = 0
@@ -327,8 +203,7 @@ class Spool:
 
     def _active_segment(self) -> _Claimed:
         if self._active is None:
-            check_spool_directory(self.directory)
-            os.makedirs(self.segments_dir, mode=0o700, exist_ok=True)
+            self.layout.make(SEGMENTS)
             try:
                 self._active = self._new_segment()
             except FileNotFoundError:  # its temporary file was removed under us: once more
@@ -337,9 +212,7 @@ class Spool:
 
     def _new_segment(self) -> _Claimed:
         """A segment of this process's, created and locked under a temporary name, then named."""
-        name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}{SEGMENT_SUFFIX}"
-        final = os.path.join(self.segments_dir, name)
-        tmp = os.path.join(self.segments_dir, TMP_PREFIX + name)
+        tmp, final = self.layout.new_segment()
         fd = open_regular(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND)
         self._open_fds.add(fd)
         try:
@@ -352,12 +225,7 @@ class Spool:
         return _Claimed(final, fd, self._open_ack(final), 0)
 
     def _open_ack(self, segment_path: str) -> int:
-        path = segment_path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX
-        try:
-            fd = open_regular(path, os.O_RDWR | os.O_CREAT)
-        except OSError:  # a link or a special file where an ack belongs: replace it, never follow it
-            _unlink(path)
-            fd = open_regular(path, os.O_RDWR | os.O_CREAT | os.O_EXCL)
+        fd = open_or_replace(ack_of(segment_path))
         self._open_fds.add(fd)
         return fd
 
@@ -388,7 +256,7 @@ class Spool:
         if self._total_estimate + incoming <= self.max_bytes:
             return
         dropped = 0
-        for path in self._segment_paths():
+        for path in self.layout.segment_paths():
             if self._total_estimate + incoming <= self.max_bytes:
                 break
             if self._active is not None and path == self._active.path:
@@ -411,7 +279,7 @@ class Spool:
             return 0  # a live writer or another drainer holds it
         try:
             size = os.fstat(claimed.fd).st_size
-            records, _bad, _end = self._read_records(claimed, size)
+            records, _bad, _end = read_records(claimed.fd, claimed.acked, size)
             self._delete(claimed)
             self._total_estimate -= size
             return len(records)
@@ -420,7 +288,7 @@ class Spool:
 
     def _disk_bytes(self) -> int:
         total = 0
-        for path in self._segment_paths():
+        for path in self.layout.segment_paths():
             try:
                 info = os.lstat(path)
             except FileNotFoundError:
@@ -431,31 +299,14 @@ class Spool:
 
     # -- draining ------------------------------------------------------------------------------
 
-    def _segment_paths(self) -> List[str]:
-        try:
-            names = os.listdir(self.segments_dir)
-        except FileNotFoundError:
-            return []
-        # Not the temporary names: a writer creates its segment there and locks it a moment later;
-        # a drainer that took the unlocked file in between would find it empty and delete it.
-        return [
-            os.path.join(self.segments_dir, n)
-            for n in sorted(names)
-            if n.endswith(SEGMENT_SUFFIX) and not n.startswith(TMP_PREFIX)
-        ]
-
     def _claim(self, path: str) -> Optional[_Claimed]:
         """Lock a segment that no live process holds; None if it is held or gone."""
-        try:
-            fd = open_regular(path, os.O_RDONLY)
-        except FileNotFoundError:
-            return None
-        except OSError:  # a link, a FIFO or a device named like a segment: never read it
-            self._ignore_foreign(path)
+        fd = open_segment(path, self._ignore_foreign)
+        if fd is None:
             return None
         self._open_fds.add(fd)
         try:
-            if not _lock(fd):
+            if not try_lock(fd):
                 raise FileNotFoundError(path)
             # A drainer that finished it may have deleted it while we waited for the lock.
             if os.fstat(fd).st_ino != os.stat(path).st_ino:
@@ -465,26 +316,12 @@ class Spool:
             self._open_fds.discard(fd)
             _close(fd)
             return None
-        return _Claimed(path, fd, ack_fd, _read_ack(ack_fd, fd))
+        return _Claimed(path, fd, ack_fd, read_ack(ack_fd, fd))
 
     def _ignore_foreign(self, path: str) -> None:
         if path not in self._foreign:
             self._foreign.add(path)
             log.warning("alvin-integration spool: ignoring %s, which is not a regular file", path)
-
-    def _read_records(self, claimed: _Claimed, end: int) -> Tuple[List[Tuple[int, Record]], int, int]:
-        """Records after the ack offset up to ``end``: (end offset of each, record), bad count, end."""
-        data = os.pread(claimed.fd, max(0, end - claimed.acked), claimed.acked)
-        records: List[Tuple[int, Record]] = []
-        bad = 0
-        offset = claimed.acked
-        for line in data.split(b"\n")[:-1]:  # a last piece without newline is a torn write
-            offset += len(line) + 1
-            try:
-                records.append((offset, Record.decode(line)))
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-                bad += 1
-        return records, bad, offset
 
     def drain(
         self,
@@ -556,7 +393,7 @@ class Spool:
                         self._release(active)
         if not others:
             return
-        for path in self._segment_paths():
+        for path in self.layout.segment_paths():
             if path in own_sealed or (active is not None and path == active.path):
                 continue
             claimed = self._claim(path)
@@ -579,7 +416,7 @@ class Spool:
         for claimed in batch:
             with self._lock:
                 end = claimed.written if is_active else os.fstat(claimed.fd).st_size
-            records, bad, complete = self._read_records(claimed, end)
+            records, bad, complete = read_records(claimed.fd, claimed.acked, end)
             if bad:  # said once: the ack moves past them below, so they are not read again
                 self.corrupt_records += bad
                 log.warning("alvin-integration spool: skipped %d damaged record(s) in %s", bad, claimed.path)
@@ -610,7 +447,7 @@ class Spool:
             complete, bad = ends[claimed.path]
             if complete > claimed.acked:  # damaged lines after the last good record
                 claimed.acked = complete
-                _write_ack(claimed.ack_fd, complete)
+                write_ack(claimed.ack_fd, complete)
             if is_active:
                 continue
             # Everything readable is delivered: whatever follows is a torn tail of a dead writer.
@@ -629,18 +466,17 @@ class Spool:
         if _settled(future, timeout) != Verdict.DONE:
             return False
         claimed.acked = offset
-        _write_ack(claimed.ack_fd, offset)
+        write_ack(claimed.ack_fd, offset)
         return True
 
     def _delete(self, claimed: _Claimed) -> None:
-        _unlink(claimed.path)  # the segment first: an ack file alone is harmless
-        _unlink(claimed.path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX)
+        unlink(claimed.path)  # the segment first: an ack file alone is harmless
+        unlink(ack_of(claimed.path))
 
     def _move_aside(self, claimed: _Claimed) -> None:
-        os.makedirs(self.corrupt_dir, exist_ok=True)
-        target = os.path.join(self.corrupt_dir, os.path.basename(claimed.path))
+        target = os.path.join(self.layout.make(CORRUPT), os.path.basename(claimed.path))
         os.rename(claimed.path, target)
-        _unlink(claimed.path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX)
+        unlink(ack_of(claimed.path))
         log.warning(
             "alvin-integration spool: %s had damaged records; its good records were delivered and "
             "the file was moved to %s for inspection",
@@ -650,21 +486,11 @@ class Spool:
 
     def _clean_leftovers(self) -> None:
         """Remove ack files whose segment is gone and temp files of writers that died."""
-        try:
-            names = set(os.listdir(self.segments_dir))
-        except FileNotFoundError:
-            return
         now = time.time()
-        for name in names:
-            stale = name.startswith(TMP_PREFIX) or (
-                name.endswith(ACK_SUFFIX) and name[: -len(ACK_SUFFIX)] + SEGMENT_SUFFIX not in names
-            )
-            if not stale:
-                continue
-            path = os.path.join(self.segments_dir, name)
+        for path in self.layout.leftovers():
             try:
                 if now - os.stat(path).st_mtime > STALE_SECONDS:
-                    _unlink(path)
+                    unlink(path)
             except FileNotFoundError:
                 continue
 
@@ -684,10 +510,10 @@ class Spool:
         entry.update(reason=reason[:2000], rejected_at=time.time(), body=record.json_body())
         # The reason is the API's own text, which may echo what we sent (headers included).
         line = json.dumps(redact(entry), separators=(",", ":"), ensure_ascii=False, default=str) + "\n"
-        check_spool_directory(self.directory)
+        self.layout.make()
         try:
             if os.path.getsize(self.dead_letter_path) > self.max_bytes // 4:
-                os.replace(self.dead_letter_path, self.dead_letter_path + ".1")
+                os.replace(self.dead_letter_path, rotated(self.dead_letter_path))
         except FileNotFoundError:
             pass
         fd = open_regular(self.dead_letter_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
@@ -698,73 +524,9 @@ class Spool:
 
     def pending_ids(self) -> Set[str]:
         """The ids of the events waiting in the spool (reads every segment; for tools)."""
-        return {record.id for record in self._waiting_records(SpoolStatus(self.directory))}
+        status = SpoolStatus(self.directory)
+        return {record.id for record in waiting_records(self.layout, status, self._ignore_foreign)}
 
     def status(self) -> SpoolStatus:
         """Count what waits in the spool (reads every segment; for tools, not the hot path)."""
-        status = SpoolStatus(self.directory, max_bytes=self.max_bytes)
-        for record in self._waiting_records(status):
-            status.pending_events += 1
-            if status.oldest_event is None or record.created < status.oldest_event:
-                status.oldest_event = record.created
-        for path in (self.dead_letter_path, self.dead_letter_path + ".1"):
-            try:
-                fd = open_regular(path, os.O_RDONLY)
-            except OSError:
-                continue
-            with os.fdopen(fd, "rb") as handle:
-                status.dead_letters += sum(1 for _ in handle)
-        try:
-            status.corrupt_files = len(os.listdir(self.corrupt_dir))
-        except FileNotFoundError:
-            pass
-        return status
-
-    def _waiting_records(self, status: SpoolStatus) -> Iterator[Record]:
-        """Every readable record after its segment's ack; counts segments and bytes into ``status``."""
-        for path in self._segment_paths():
-            try:
-                fd = open_regular(path, os.O_RDONLY)
-            except FileNotFoundError:
-                continue
-            except OSError:
-                self._ignore_foreign(path)
-                continue
-            try:
-                if not _lock(fd):
-                    status.segments_in_use += 1
-                data = os.pread(fd, os.fstat(fd).st_size, 0)
-            finally:
-                os.close(fd)
-            acked = 0
-            try:
-                ack_fd = open_regular(path[: -len(SEGMENT_SUFFIX)] + ACK_SUFFIX, os.O_RDONLY)
-                try:
-                    raw = os.pread(ack_fd, _ACK_SIZE + 1, 0)
-                    acked = parse_ack(raw, len(data), functools.partial(_byte_before, data))
-                finally:
-                    os.close(ack_fd)
-            except OSError:
-                pass
-            status.segments += 1
-            status.bytes += len(data)
-            for line in data[acked:].split(b"\n")[:-1]:
-                try:
-                    yield Record.decode(line)
-                except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-                    continue
-
-
-def describe_status(status: SpoolStatus, origin: str = "") -> List[str]:
-    """Human lines for a spool status; ``origin`` says why the directory is this one."""
-    age = "none waiting"
-    if status.oldest_event is not None:
-        age = f"oldest waiting {time.time() - status.oldest_event:.0f}s"
-    return [
-        f"spool directory: {status.directory}" + (f" ({origin})" if origin else ""),
-        f"waiting events: {status.pending_events} in {status.segments} segment(s), "
-        f"{status.bytes / 1024 / 1024:.2f} of {status.max_bytes / 1024 / 1024:.0f} MB ({age})",
-        f"segments held by running processes: {status.segments_in_use}",
-        f"dead letters (rejected by the API): {status.dead_letters}",
-        f"corrupt segments moved aside: {status.corrupt_files}",
-    ]
+        return read_status(self.layout, self.max_bytes, self._ignore_foreign)

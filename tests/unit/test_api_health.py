@@ -210,7 +210,7 @@ def test_a_sender_backed_off_resumes_once_another_process_saw_the_api_answer(spo
 def test_a_finishing_task_does_not_wait_for_an_api_known_to_be_slow(tmp_path: Path) -> None:
     spool = str(tmp_path / "spool")
     os.makedirs(spool, mode=0o700)
-    Path(spool, SharedHealth.FILE).write_text(
+    Path(SharedHealth(spool).path).write_text(
         json.dumps({"updated": time.time(), "down_until": 0, "latency": 2.0})
     )
     server = FaultServer(default="hang")  # whatever it does now, the machine saw it answer in 2 s

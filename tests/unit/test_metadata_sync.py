@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import json
-from typing import Any, Dict, List, Optional
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
 
 from alvin_integration.emitter import Emitter
 from alvin_integration.metadata_sync import HashLedger, pages, structure_hash, sync_entities
 from alvin_integration.mock_backend.server import MockAlvinServer
 from alvin_integration.model import MetadataBatch
+from alvin_integration.spool import SpoolWriteError
 from tests.support.events import API_KEY, settings_for
-from tests.support.processes import REPO, python_process
+from tests.support.processes import REPO, alvin_env, python_process
 
 
 def dag(name: str, tasks: int = 2, **extra: Any) -> Dict[str, Any]:
@@ -26,15 +31,15 @@ def dag(name: str, tasks: int = 2, **extra: Any) -> Dict[str, Any]:
 
 
 class Collector:
-    """An ``emit`` that keeps the batches (or refuses them, as a full disk would)."""
+    """An ``emit`` that keeps the batches (or refuses them, as the spool on a full disk does)."""
 
     def __init__(self, refuse: bool = False) -> None:
         self.batches: List[MetadataBatch] = []
         self.refuse = refuse
 
-    def __call__(self, batch: MetadataBatch) -> Optional[str]:
+    def __call__(self, batch: MetadataBatch) -> str:
         if self.refuse:
-            return None
+            raise SpoolWriteError(errno.ENOSPC, "the spool could not store an event: No space left on device")
         self.batches.append(batch)
         return batch.event_id
 
@@ -95,6 +100,7 @@ def test_what_could_not_be_spooled_is_tried_again_next_time(tmp_path: Any) -> No
     ledger = HashLedger(str(tmp_path))
     refused = sync_entities([dag("a"), dag("b")], ledger, Collector(refuse=True), "p", "2")
     assert (refused.sent, refused.unsent) == (0, 2)
+    assert "No space left on device" in refused.error
     assert ledger.read() == {}
     assert sync_entities([dag("a"), dag("b")], ledger, Collector(), "p", "2").sent == 2
 
@@ -138,3 +144,58 @@ def test_definitions_reach_the_metadata_endpoint_masked(
     text = json.dumps(stored)
     assert API_KEY not in text and "hunter2-secret" not in text
     assert stored[0]["entities"][0]["tasks"] == planted["tasks"]
+
+
+def test_a_link_planted_where_the_hash_ledger_lives_is_neither_read_nor_written_through(
+    tmp_path: Path,
+) -> None:
+    spool, elsewhere = tmp_path / "spool", tmp_path / "elsewhere"
+    spool.mkdir(mode=0o700)
+    elsewhere.mkdir()
+    planted = elsewhere / "hashes.json"
+    planted.write_text(json.dumps({"a": structure_hash(dag("a"))}))
+    (spool / "metadata-hashes.json").symlink_to(planted)
+    (spool / "metadata-hashes.json.lock").symlink_to(elsewhere / "made-through-the-lock")
+    ledger = HashLedger(str(spool))
+    assert ledger.read() == {}  # not read through: "a" is not taken as sent
+    assert sync_entities([dag("a"), dag("b")], ledger, Collector(), "p", "2").sent == 2
+    assert json.loads(planted.read_text()) == {"a": structure_hash(dag("a"))}  # not written through
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["hashes.json"]  # nothing made there
+    assert not (spool / "metadata-hashes.json").is_symlink()
+    assert ledger.read() == {"a": structure_hash(dag("a")), "b": structure_hash(dag("b"))}
+
+
+def test_sync_metadata_on_a_full_disk_says_what_was_not_spooled_and_exits_1(tmp_path: Path) -> None:
+    # Airflow stood in for: sync-metadata's own path (settings, emitter, spool, ledger) is real.
+    # RLIMIT_FSIZE makes writes past 20 KB fail (short write, then EFBIG), as on a full disk.
+    code = f"""
+import resource, sys, types
+sys.path.insert(0, {REPO!r})
+sys.modules["airflow"] = types.SimpleNamespace(__version__="2.11.2")
+from alvin_integration import cli
+from alvin_integration.producers.airflow import compat
+def task(i):
+    return types.SimpleNamespace(task_id=f"t{{i}}", task_type="BashOperator", owner="x" * 200)
+dags = [types.SimpleNamespace(dag_id=f"d{{n:03d}}", tasks=[task(i) for i in range(20)]) for n in range(150)]
+compat.parse_dags = lambda folder: (dags, [])
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+sys.exit(cli.main(["sync-metadata", "--timeout", "1"]))
+"""
+    env = alvin_env("http://127.0.0.1:9", str(tmp_path / "spool"))
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1
+    assert "150 DAG(s): 0 definition(s) spooled" in result.stdout
+    said = [line for line in result.stderr.splitlines() if "not spooled" in line]
+    assert len(said) == 1, result.stderr
+    assert said[0].startswith("150 definition(s) not spooled (the spool could not store an event")
+    assert said[0].endswith("); the next sync-metadata sends them")
+
+
+def test_a_ledger_that_cannot_be_written_costs_a_resend_not_an_error(tmp_path: Path) -> None:
+    (tmp_path / "metadata-hashes.json.lock").mkdir()  # no lock file can be had there
+    ledger = HashLedger(str(tmp_path))
+    assert sync_entities([dag("a")], ledger, Collector(), "p", "2").sent == 1
+    assert ledger.read() == {}  # not recorded: the next sync sends it again

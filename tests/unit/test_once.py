@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alvin_integration import once
 from alvin_integration.once import MachineOnce
+from alvin_integration.spool_dir import REPORTED
 from tests.support.skips import needs_fork
 
 
@@ -31,7 +32,7 @@ def test_another_process_of_the_machine_sees_what_one_marked(tmp_path: Path) -> 
 
 
 def test_where_no_marker_can_be_made_it_reports_again(tmp_path: Path) -> None:
-    (tmp_path / once.DIRECTORY).write_text("a file where the directory should be")
+    (tmp_path / REPORTED).write_text("a file where the directory should be")
     markers = MachineOnce(str(tmp_path))
     assert markers.first("k") and markers.first("k")  # twice is harmless (same event id), never is not
 

@@ -12,7 +12,9 @@ from typing import List
 
 import pytest
 
-from alvin_integration.spool import ACK_SUFFIX, Spool, SpoolUnusable, _ack_line
+from alvin_integration.spool import Spool, SpoolUnusable
+from alvin_integration.spool_dir import ack_of
+from alvin_integration.spool_records import ack_line
 from tests.unit.test_spool import collector, never, record, segment_files
 
 REPO = str(Path(__file__).resolve().parents[2])
@@ -77,14 +79,14 @@ def test_a_damaged_ack_means_nothing_acked_never_events_skipped(spool_dir: str, 
     segment = Path(writer.segments_dir, segment_files(writer)[0])
     size = segment.stat().st_size
     ack = {
-        "bit flip": bytes([_ack_line(size)[0] ^ 0x04]) + _ack_line(size)[1:],
-        "beyond the end": _ack_line(size + 1000),
-        "inside a record": _ack_line(size - 3),
+        "bit flip": bytes([ack_line(size)[0] ^ 0x04]) + ack_line(size)[1:],
+        "beyond the end": ack_line(size + 1000),
+        "inside a record": ack_line(size - 3),
         "garbage": b"\xff" * 64,
         "old format": b"%020d\n" % size,
     }[damage]
     writer.close()
-    Path(str(segment)[: -len(".seg")] + ACK_SUFFIX).write_bytes(ack)
+    Path(ack_of(str(segment))).write_bytes(ack)
     drainer = Spool(spool_dir, 1024 * 1024)
     assert drainer.status().pending_events == 100
     assert drained(drainer) == [f"id-{i}" for i in range(100)]
