@@ -46,20 +46,18 @@ def _tries(events: List[Dict[str, Any]]) -> Dict[Tuple[str, str], Dict[str, Any]
     return found
 
 
-def test_a_dry_run_prints_the_events_with_their_lineage_and_spools_nothing(history: Home) -> None:
-    env, backend = history
+def backfill(env: Dict[str, str], *args: str) -> Any:
+    """``alvin-integration reconcile --backfill`` of the example DAG, as a real process."""
     result = run_cli(
-        env,
-        "reconcile",
-        "--backfill",
-        "--dry-run",
-        "--dags-folder",
-        DAGS,
-        "--dag-id",
-        "alvin_example",
-        timeout=300,
+        env, "reconcile", "--backfill", "--dags-folder", DAGS, "--dag-id", "alvin_example", *args, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    return result
+
+
+def test_a_dry_run_prints_the_events_with_their_lineage_and_spools_nothing(history: Home) -> None:
+    env, backend = history
+    result = backfill(env, "--dry-run")
     assert "(dry run: nothing spooled)" in result.stdout
     assert "START alvin_example.load try 1" in result.stdout
     assert "in postgres://example-db:5432/warehouse.staging.orders" in result.stdout
@@ -71,19 +69,7 @@ def test_a_dry_run_prints_the_events_with_their_lineage_and_spools_nothing(histo
 
 def test_every_past_try_is_rebuilt_with_its_definitions_lineage_in_pages(history: Home) -> None:
     env, backend = history
-    result = run_cli(
-        env,
-        "reconcile",
-        "--backfill",
-        "--dags-folder",
-        DAGS,
-        "--dag-id",
-        "alvin_example",
-        "--page-size",
-        "2",
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    result = backfill(env, "--page-size", "2")
     assert "try(s) with lineage" in result.stdout, result.stdout
     tries = _tries(backend.get("/api/v1/events"))
     for task, (_, inputs, outputs) in EXPECTED.items():
@@ -97,8 +83,5 @@ def test_every_past_try_is_rebuilt_with_its_definitions_lineage_in_pages(history
         assert alvin["lineage"].startswith("rebuilt from the DAG's current definition")
     ended = [kind for (task, kind) in tries if task == "load" and kind != "START"]
     assert ended, sorted(tries)
-    again = run_cli(
-        env, "reconcile", "--backfill", "--dags-folder", DAGS, "--dag-id", "alvin_example", timeout=300
-    )
-    assert again.returncode == 0, again.stderr[-3000:]
+    again = backfill(env)
     assert " 0 spooled now" in again.stdout, again.stdout  # what was delivered is not sent again

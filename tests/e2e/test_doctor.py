@@ -13,14 +13,15 @@ from tests.support.airflow_home import fresh_home, row_env
 from tests.support.processes import MockBackendProcess
 
 
-def test_doctor_passes_where_the_lineage_backend_is_configured(migrated_home: str, tmp_path: Path) -> None:
-    # On 1.10 and 2.0-2.2 importing Airflow imports the configured backend, ours, which once made
-    # the doctor's own import go round in a circle.
+def doctor(
+    migrated_home: str, tmp_path: Path, *args: str, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """``alvin-integration doctor`` as a real process in a fresh home of this row, the API a mock."""
     backend = MockBackendProcess(str(tmp_path / "alvin.db"))
     try:
-        env = row_env(fresh_home(migrated_home, tmp_path / "home"), backend.url)
-        result = subprocess.run(
-            [os.path.join(os.path.dirname(sys.executable), "alvin-integration"), "doctor"],
+        env = row_env(fresh_home(migrated_home, tmp_path / "home"), backend.url, **settings)
+        return subprocess.run(
+            [os.path.join(os.path.dirname(sys.executable), "alvin-integration"), "doctor", *args],
             env=env,
             cwd=env["AIRFLOW_HOME"],
             capture_output=True,
@@ -29,6 +30,12 @@ def test_doctor_passes_where_the_lineage_backend_is_configured(migrated_home: st
         )
     finally:
         backend.stop()
+
+
+def test_doctor_passes_where_the_lineage_backend_is_configured(migrated_home: str, tmp_path: Path) -> None:
+    # On 1.10 and 2.0-2.2 importing Airflow imports the configured backend, ours, which once made
+    # the doctor's own import go round in a circle.
+    result = doctor(migrated_home, tmp_path)
     lines = {line.split()[1]: line for line in result.stdout.splitlines() if line[:4] in ("OK  ", "FAIL")}
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     assert lines["airflow"].startswith("OK") and lines["backend"].startswith("OK"), result.stdout
@@ -47,30 +54,15 @@ def test_doctor_counts_what_the_reporting_policy_keeps_of_a_dags_folder(
 ) -> None:
     from tests.support.airflow_home import DAGS
 
-    backend = MockBackendProcess(str(tmp_path / "alvin.db"))
-    try:
-        env = row_env(
-            fresh_home(migrated_home, tmp_path / "home"),
-            backend.url,
-            ALVIN_DAGS="*,!alvin_edge_*,!alvin_example.flaky,no_such_dag_*,bad pattern",
-            ALVIN_SKIP_OPERATORS="SqliteQuery",
-            ALVIN_SEND_SQL="false",
-        )
-        result = subprocess.run(
-            [
-                os.path.join(os.path.dirname(sys.executable), "alvin-integration"),
-                "doctor",
-                "--dags-folder",
-                DAGS,
-            ],
-            env=env,
-            cwd=env["AIRFLOW_HOME"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    finally:
-        backend.stop()
+    result = doctor(
+        migrated_home,
+        tmp_path,
+        "--dags-folder",
+        DAGS,
+        ALVIN_DAGS="*,!alvin_edge_*,!alvin_example.flaky,no_such_dag_*,bad pattern",
+        ALVIN_SKIP_OPERATORS="SqliteQuery",
+        ALVIN_SEND_SQL="false",
+    )
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     policy = [line for line in result.stdout.splitlines() if line.split()[1:2] == ["policy"]]
     assert (
