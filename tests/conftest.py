@@ -15,7 +15,7 @@ from tests.support.fault_server import FaultServer
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Record the user's Airflow homes, which no test may touch."""
-    session.config._alvin_homes = home_guard.snapshot(home_guard.guarded_homes())  # type: ignore[attr-defined]
+    session.config._alvin_homes = home_guard.snapshot(home_guard.guarded_homes())
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -58,7 +58,7 @@ def fault_server() -> Iterator[FaultServer]:
 
 
 @pytest.fixture
-def spool_dir(tmp_path) -> str:  # type: ignore[no-untyped-def]
+def spool_dir(tmp_path) -> str:
     """An empty spool directory."""
     path = tmp_path / "spool"
     return str(path)

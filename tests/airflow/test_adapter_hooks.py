@@ -48,7 +48,7 @@ def test_a_start_carries_sql_and_declared_lineage(recorded: RecordingEmitter) ->
     if AIRFLOW_V_3_0_PLUS:
         from airflow.sdk import Asset as declared
     else:
-        from airflow.lineage.entities import File as declared  # type: ignore[no-redef]
+        from airflow.lineage.entities import File as declared
 
     ti = fake_ti(
         "running", sql="SELECT 1", inlets=[declared("s3://b/in.csv")], outlets=[declared("s3://b/out")]

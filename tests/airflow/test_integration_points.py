@@ -24,7 +24,7 @@ from tests.support.fault_server import refused_url
     ("text", "base", "composer"),
     [("2.10.5+composer", (2, 10, 5), True), ("2.11.2", (2, 11, 2), False), ("3.1.0rc1", (3, 1, 0), False)],
 )
-def test_versions_parse_including_composer_builds(text: str, base: tuple, composer: bool) -> None:  # type: ignore[type-arg]
+def test_versions_parse_including_composer_builds(text: str, base: tuple, composer: bool) -> None:
     assert parse_airflow_version(text)[1] == base
     assert is_composer(text, environ={}) is composer
 
@@ -116,7 +116,7 @@ print(json.dumps({
 """
 
 
-def test_importing_the_plugin_pulls_in_no_model_and_loading_it_installs_the_wrappers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_importing_the_plugin_pulls_in_no_model_and_loading_it_installs_the_wrappers(tmp_path) -> None:
     import subprocess
 
     env = airflow_env(str(tmp_path), refused_url())
@@ -130,7 +130,7 @@ def test_importing_the_plugin_pulls_in_no_model_and_loading_it_installs_the_wrap
     assert seen["wrapped"] is (not AIRFLOW_V_3_0_PLUS), seen
 
 
-def _plugins(env: dict) -> list:  # type: ignore[type-arg]
+def _plugins(env: dict) -> list:
     result = run_airflow(env, "plugins", "--output", "json")
     if "invalid choice" in result.stderr:  # Airflow 1.10 has no `airflow plugins`
         import subprocess
@@ -147,7 +147,7 @@ def _plugins(env: dict) -> list:  # type: ignore[type-arg]
     return json.loads(result.stdout[result.stdout.index("[") :])
 
 
-def test_plugin_is_loaded_from_the_entry_point(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_plugin_is_loaded_from_the_entry_point(tmp_path) -> None:
     plugins = _plugins(airflow_env(str(tmp_path), refused_url()))
     ours = [p for p in plugins if p["name"] == "alvin_integration"]
     assert len(ours) == 1
@@ -158,7 +158,7 @@ def test_plugin_is_loaded_from_the_entry_point(tmp_path) -> None:  # type: ignor
         assert ours[0]["listeners"] == [f"alvin_integration.producers.airflow.adapters.{adapter}"]
 
 
-def test_disabled_loads_no_listener(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_disabled_loads_no_listener(tmp_path) -> None:
     plugins = _plugins(airflow_env(str(tmp_path), refused_url(), ALVIN_DISABLED="true"))
     ours = [p for p in plugins if p["name"] == "alvin_integration"]
     assert ours and not ours[0].get("listeners")
@@ -230,7 +230,7 @@ def test_backend_classes_keep_their_documented_paths(caplog: pytest.LogCaptureFi
         assert "has no impact" not in caplog.text
 
 
-def test_extractor_entry_points_come_from_what_airflow_read_when_it_read_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_extractor_entry_points_come_from_what_airflow_read_when_it_read_them(tmp_path) -> None:
     from alvin_integration.producers.airflow import compat
     from alvin_integration.producers.airflow.extract.extractors import GROUP, scan_entry_points
 

@@ -28,14 +28,14 @@ def _operators() -> Dict[str, Any]:
         try:
             from airflow.providers.standard.operators.python import PythonOperator  # 3.x
         except ImportError:
-            from airflow.operators.python_operator import PythonOperator  # type: ignore[no-redef]  # 1.10
+            from airflow.operators.python_operator import PythonOperator  # 1.10
     try:
         from airflow.operators.empty import EmptyOperator as Empty  # 2.3+
     except ImportError:
         try:
             from airflow.providers.standard.operators.empty import EmptyOperator as Empty
         except ImportError:
-            from airflow.operators.dummy_operator import DummyOperator as Empty  # type: ignore[no-redef]
+            from airflow.operators.dummy_operator import DummyOperator as Empty
     return {"python": PythonOperator, "empty": Empty}
 
 

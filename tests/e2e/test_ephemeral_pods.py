@@ -82,7 +82,7 @@ class PodDeployment:
         for request in list(self.api.requests):
             if request["status"] != 200 or request["path"] != "/api/v1/lineage":
                 continue
-            event = json.loads(request["body"])  # type: ignore[arg-type]
+            event = json.loads(request["body"])
             details = event["run"]["facets"]["alvin"]
             if details.get("run_id") == run_id and "task_id" in details:
                 found.add((details["task_id"], event["eventType"]))

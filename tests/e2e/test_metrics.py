@@ -21,7 +21,7 @@ from tests.support.statsd_listener import StatsdListener
 Ran = Tuple[StatsdListener, FaultServer, str]
 
 
-def _spooled_ids(spool: str) -> set:  # type: ignore[type-arg]
+def _spooled_ids(spool: str) -> set:
     from alvin_integration.spool import Spool
 
     return Spool(spool, 256 * 1024 * 1024).pending_ids()

@@ -118,7 +118,7 @@ def run_example_dag(env: Dict[str, str], how: str, dag_id: str = "alvin_example"
     return run_airflow(env, *command)
 
 
-def task_lines(events: List[dict]) -> List[str]:  # type: ignore[type-arg]
+def task_lines(events: List[dict]) -> List[str]:
     """One comparable line per task event: what a golden file holds (no times or ids)."""
     lines = []
     for item in events:

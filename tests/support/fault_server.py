@@ -135,7 +135,7 @@ class FaultServer:
         return 0  # no HTTP answer at all
 
     @staticmethod
-    def _read_request(reader) -> Optional[Dict[str, object]]:  # type: ignore[no-untyped-def]
+    def _read_request(reader) -> Optional[Dict[str, object]]:
         line = reader.readline()
         if not line:
             return None

@@ -18,7 +18,7 @@ try:
 
     ROW = current_row()
 except ImportError:  # no Airflow here
-    version_compat = None  # type: ignore[assignment]
+    version_compat = None
     ROW = {"env": "", "run": "", "airflow": ""}
 
 _NO_AIRFLOW = version_compat is None

@@ -58,7 +58,7 @@ def test_a_pass_keeps_the_window_full_across_the_segments_of_ended_tries(spool_d
     assert Spool(spool_dir, 64 * MB).status().pending_events == 0
 
 
-def wait_for(condition, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(condition, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -12,7 +12,7 @@ from tests.support.processes import MockBackendProcess, alvin_env, python_proces
 
 
 @pytest.fixture
-def backend(tmp_path):  # type: ignore[no-untyped-def]
+def backend(tmp_path):
     server = MockBackendProcess(str(tmp_path / "alvin.db"))
     yield server
     server.stop()
@@ -59,7 +59,7 @@ def test_doctor_explains_a_refused_connection(spool_dir: str) -> None:
     assert "FAIL tcp" in result.stdout and "fix: is the Alvin API running" in result.stdout
 
 
-def test_doctor_reports_a_rejected_key(tmp_path, spool_dir: str) -> None:  # type: ignore[no-untyped-def]
+def test_doctor_reports_a_rejected_key(tmp_path, spool_dir: str) -> None:
     from alvin_integration.mock_backend.server import make_server, start_in_thread
 
     server = make_server(api_key="the-only-good-key")

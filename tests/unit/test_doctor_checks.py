@@ -27,8 +27,8 @@ def test_doctor_asks_on_the_delivery_paths_connections_with_its_headers(
     asked, probed, delivered = fault_server.requests
     assert (asked["method"], probed["method"], probed["body"]) == ("GET", "POST", b"{}")
     for name in ("x-api-key", "content-type", "user-agent"):
-        assert asked["headers"][name] == probed["headers"][name] == delivered["headers"][name]  # type: ignore[index]
-    assert delivered["headers"]["user-agent"].endswith(" airflow/2.11.0")  # type: ignore[index]
+        assert asked["headers"][name] == probed["headers"][name] == delivered["headers"][name]
+    assert delivered["headers"]["user-agent"].endswith(" airflow/2.11.0")
     assert asked["peer"] == probed["peer"] == delivered["peer"]  # one kept-alive connection for all three
 
 

@@ -26,7 +26,7 @@ from tests.support.network_watch import NetworkWatch
 from tests.support.schema import assert_valid
 
 
-def wait_until(condition, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
+def wait_until(condition, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -36,7 +36,7 @@ def wait_until(condition, timeout: float = 20.0) -> bool:  # type: ignore[no-unt
 
 
 @pytest.mark.parametrize("api", ["healthy", "slow", "hung", "refusing"])
-def test_emit_is_a_local_append_whatever_the_api_does(api: str, spool_dir: str, emitters: list) -> None:  # type: ignore[type-arg]
+def test_emit_is_a_local_append_whatever_the_api_does(api: str, spool_dir: str, emitters: list) -> None:
     server = FaultServer(default={"healthy": "ok", "slow": "slow:2", "hung": "hang", "refusing": "ok"}[api])
     url = refused_url() if api == "refusing" else server.url
     emitter = make_emitter(url, spool_dir, ALVIN_HTTP_TIMEOUT="30")
@@ -56,7 +56,7 @@ def test_emit_is_a_local_append_whatever_the_api_does(api: str, spool_dir: str, 
 
 def test_flush_delivers_every_event_schema_valid(
     mock_backend: MockAlvinServer, spool_dir: str, emitters: list
-) -> None:  # type: ignore[type-arg]
+) -> None:
     emitter = make_emitter(mock_backend.url, spool_dir)
     emitters.append(emitter)
     ids = [emitter.emit(task_event(i, event_type)) for i in range(25) for event_type in (START, COMPLETE)]
@@ -73,7 +73,7 @@ def test_flush_delivers_every_event_schema_valid(
 
 def test_a_flush_ends_the_senders_step_aside_at_once(
     mock_backend: MockAlvinServer, spool_dir: str, emitters: list, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[type-arg]
+) -> None:
     # At a try's end emit and flush follow each other: the sender, stepping aside for the task's
     # thread, must send as soon as that thread waits. With a step-aside of minutes, only that fits.
     monkeypatch.setattr(sender_module, "QUIET_SECONDS", 300.0)
@@ -90,7 +90,7 @@ def test_a_flush_ends_the_senders_step_aside_at_once(
 
 def test_a_process_that_goes_on_sends_in_bursts_and_a_flush_sends_at_once(
     mock_backend: MockAlvinServer, spool_dir: str, emitters: list, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[type-arg]
+) -> None:
     monkeypatch.setattr(sender_module, "GATHER_SECONDS", 300.0)
     emitter = make_emitter(mock_backend.url, spool_dir)
     emitters.append(emitter)
@@ -105,7 +105,7 @@ def test_a_process_that_goes_on_sends_in_bursts_and_a_flush_sends_at_once(
 
 
 @pytest.fixture
-def hung_emitter(fault_server: FaultServer, spool_dir: str, emitters: list) -> Emitter:  # type: ignore[type-arg]
+def hung_emitter(fault_server: FaultServer, spool_dir: str, emitters: list) -> Emitter:
     """An emitter whose API accepts and never answers (a request of it times out after 60 s)."""
     fault_server.default = "hang"
     emitter = make_emitter(fault_server.url, spool_dir, ALVIN_HTTP_TIMEOUT="60")
@@ -137,7 +137,7 @@ def test_what_we_spool_and_every_wait_for_the_api_raise_audit_events(hung_emitte
     assert timeout == 0.5 and budget == FLUSH_FLOOR_SECONDS  # no latency known yet
 
 
-def test_flush_does_not_wait_while_the_circuit_is_open(spool_dir: str, emitters: list) -> None:  # type: ignore[type-arg]
+def test_flush_does_not_wait_while_the_circuit_is_open(spool_dir: str, emitters: list) -> None:
     settings = settings_for(refused_url(), spool_dir)
     emitter = Emitter(settings, client=AlvinClient(settings, FAST), breaker=CircuitBreaker(base=120, cap=120))
     emitters.append(emitter)
@@ -152,7 +152,7 @@ def test_flush_does_not_wait_while_the_circuit_is_open(spool_dir: str, emitters:
 def test_a_wrong_key_is_said_once_and_events_wait_for_the_right_one(
     spool_dir: str,
     emitters: list,
-    caplog: pytest.LogCaptureFixture,  # type: ignore[type-arg]
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     server = make_server(api_key=API_KEY)
     start_in_thread(server)
@@ -180,7 +180,7 @@ def test_a_wrong_key_is_said_once_and_events_wait_for_the_right_one(
 def test_a_rejected_event_goes_to_dead_letters_and_the_rest_flows(
     fault_server: FaultServer,
     spool_dir: str,
-    emitters: list,  # type: ignore[type-arg]
+    emitters: list,
 ) -> None:
     fault_server.queue("status:400")
     emitter = make_emitter(fault_server.url, spool_dir)
@@ -196,7 +196,7 @@ def test_a_rejected_event_goes_to_dead_letters_and_the_rest_flows(
     assert fault_server.keys().count(rejected[0]) == 1  # never retried
 
 
-def test_an_outage_loses_nothing(fault_server: FaultServer, spool_dir: str, emitters: list) -> None:  # type: ignore[type-arg]
+def test_an_outage_loses_nothing(fault_server: FaultServer, spool_dir: str, emitters: list) -> None:
     fault_server.default = "status:503"
     emitter = make_emitter(fault_server.url, spool_dir)
     emitters.append(emitter)

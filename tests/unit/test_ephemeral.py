@@ -35,7 +35,7 @@ NO_CFG = "/nonexistent/airflow.cfg"
         ({"ALVIN_SPOOL_DIR": "/tmp/alvin/spool"}, False, "default"),
     ],
 )
-def test_an_ephemeral_worker_is_detected_or_named(extra: dict, ephemeral: bool, source: str) -> None:  # type: ignore[type-arg]
+def test_an_ephemeral_worker_is_detected_or_named(extra: dict, ephemeral: bool, source: str) -> None:
     loaded = load_settings(dict(REQUIRED, **extra), config_path=NO_CFG)
     assert loaded.settings is not None
     assert loaded.settings.ephemeral is ephemeral
@@ -55,7 +55,7 @@ def emitter_for(url: str, spool_dir: str, ephemeral: bool, **extra: str) -> Emit
     return Emitter(settings, client=AlvinClient(settings, policy), breaker=CircuitBreaker(), poll_seconds=0.1)
 
 
-def wait_for(condition, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(condition, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -67,7 +67,7 @@ def test_a_pods_try_end_waits_for_an_api_that_a_shared_disk_would_not_wait_for(
     api: str,
     spool_dir: str,
     emitters: list,
-    tmp_path,  # type: ignore[no-untyped-def,type-arg]
+    tmp_path,
 ) -> None:
     server = FaultServer(default="slow:1.0" if api == "slow" else "ok")
     faults = ("status:503", "status:503") if api == "503 twice" else ()
@@ -95,7 +95,7 @@ def test_a_pods_try_end_waits_for_an_api_that_a_shared_disk_would_not_wait_for(
 def test_a_pod_that_gives_up_says_once_that_events_are_lost(
     spool_dir: str,
     emitters: list,
-    caplog: pytest.LogCaptureFixture,  # type: ignore[type-arg]
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     server = FaultServer(default="slow:3")
     forget_said()
@@ -117,7 +117,7 @@ def test_a_pod_that_gives_up_says_once_that_events_are_lost(
         forget_said()
 
 
-def test_a_pod_retries_within_its_wait_after_the_circuit_opened(spool_dir: str, emitters: list) -> None:  # type: ignore[type-arg]
+def test_a_pod_retries_within_its_wait_after_the_circuit_opened(spool_dir: str, emitters: list) -> None:
     server = FaultServer(default="status:503")
     try:
         pod = emitter_for(server.url, spool_dir, ephemeral=True)
@@ -135,7 +135,7 @@ def test_a_pod_retries_within_its_wait_after_the_circuit_opened(spool_dir: str, 
 
 def test_a_retry_after_of_a_day_pauses_delivery_for_the_capped_minute_at_most(
     spool_dir: str,
-    emitters: list,  # type: ignore[type-arg]
+    emitters: list,
 ) -> None:
     """The README's delivery rules: Retry-After is honoured up to 60 s, here and in the health file."""
     server = FaultServer(default="retry_after:86400")

@@ -79,7 +79,7 @@ def test_the_setting_adds_extractors_and_reports_the_ones_it_cannot_load(install
         seen.append(type(task).__name__)
         return None
 
-    sys.modules[__name__].spy = spy  # type: ignore[attr-defined]
+    sys.modules[__name__].spy = spy
     found = run_extractors(OtherOperator(), f"{__name__}:spy, no_such_module:extract")
     assert seen == ["OtherOperator"]  # a module:function path is called for every operator
     assert any("no_such_module" in error for error in found.errors)

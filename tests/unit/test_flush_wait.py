@@ -99,7 +99,7 @@ def test_a_slow_api_is_not_waited_for() -> None:
         {"oldest_unanswered": STARTED - 60.0},
     ],
 )
-def test_an_ephemeral_worker_waits_to_the_ceiling_whatever_the_api_does(known: dict) -> None:  # type: ignore[type-arg]
+def test_an_ephemeral_worker_waits_to_the_ceiling_whatever_the_api_does(known: dict) -> None:
     during = flush_wait(STARTED + 9.0, STARTED, TIMEOUT, ephemeral=True, **known)
     assert during.end == WaitEnd.WAITING and during.seconds == pytest.approx(1.0)
     after = flush_wait(STARTED + TIMEOUT, STARTED, TIMEOUT, ephemeral=True, **known)

@@ -38,7 +38,7 @@ def post_event(
 
 
 @pytest.fixture
-def keyed_backend():  # type: ignore[no-untyped-def]
+def keyed_backend():
     server = make_server(api_key=API_KEY)
     start_in_thread(server)
     yield server

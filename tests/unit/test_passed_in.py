@@ -28,8 +28,8 @@ def test_a_host_named_after_the_emitter_was_made_names_its_next_requests(
     emitter.emit(task_event(2))
     assert emitter.flush(10)
     before, after = fault_server.requests
-    assert before["headers"]["user-agent"] == f"alvin-integration/{__version__}"  # type: ignore[index]
-    assert after["headers"]["user-agent"] == f"alvin-integration/{__version__} airflow/9.9.9"  # type: ignore[index]
+    assert before["headers"]["user-agent"] == f"alvin-integration/{__version__}"
+    assert after["headers"]["user-agent"] == f"alvin-integration/{__version__} airflow/9.9.9"
     assert before["peer"] == after["peer"]  # naming the host drops no kept-alive connection
 
 

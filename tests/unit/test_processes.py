@@ -32,7 +32,7 @@ EMIT_FOREVER = """
 
 
 @pytest.fixture
-def backend(tmp_path: Path):  # type: ignore[no-untyped-def]
+def backend(tmp_path: Path):
     server = MockBackendProcess(str(tmp_path / "alvin.db"))
     yield server
     server.stop()
@@ -118,7 +118,7 @@ FORK_SCRIPT = """
 """
 
 
-def run_fork_script(env: dict, flush_timeout: float) -> tuple[list, list, str]:  # type: ignore[type-arg]
+def run_fork_script(env: dict, flush_timeout: float) -> tuple[list, list, str]:
     import subprocess
     import textwrap
 

@@ -28,8 +28,8 @@ from alvin_integration.redact import (
 )
 
 if sys.version_info >= (3, 11):
-    from re import _constants as sre_constants  # type: ignore[attr-defined]
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
+    from re import _constants as sre_constants
+    from re import _parser as sre_parse
 else:  # pragma: no cover - Python < 3.11
     import sre_constants
     import sre_parse

@@ -74,13 +74,13 @@ def test_planted_secrets_never_leave_in_clear(
     assert any("API key rejected" in r.getMessage() for r in caplog.records)
     places = {"logs": caplog.text, **_spool_files(spool_dir)}
     for request in fault_server.requests:
-        places[f"request body {request['key']}"] = bytes(request["body"]).decode()  # type: ignore[arg-type]
+        places[f"request body {request['key']}"] = bytes(request["body"]).decode()
     assert len(places) > 4
     for where, text in places.items():
         for secret in PLANTED:
             assert secret not in text, f"{secret} leaked into {where}"
     # The key does travel where it must: in the X-API-KEY header, and nowhere else.
-    assert all(r["headers"]["x-api-key"] == PLANTED_KEY for r in fault_server.requests)  # type: ignore[index]
+    assert all(r["headers"]["x-api-key"] == PLANTED_KEY for r in fault_server.requests)
 
 
 # Secrets in shapes the text patterns once missed, each with the words that must not leave: a token
@@ -166,7 +166,7 @@ def test_secrets_of_every_shape_never_reach_the_spool_a_body_or_the_dead_letter_
 
     places = {"logs": caplog.text, **_spool_files(offline_dir), **_spool_files(spool_dir)}
     for request in fault_server.requests:
-        places[f"request body {request['key']}"] = bytes(request["body"]).decode()  # type: ignore[arg-type]
+        places[f"request body {request['key']}"] = bytes(request["body"]).decode()
     assert any(where.endswith(".seg") for where in places), "nothing was spooled"
     assert any(where.endswith("dead-letter.jsonl") for where in places), "nothing was dead-lettered"
     assert len(fault_server.requests) == 2

@@ -62,8 +62,8 @@ def test_snowflake_query_ids_come_from_the_hook_the_operator_already_made(monkey
     monkeypatch.setitem(task_lineage._sources, "snowflake_default", None)  # no connection here
     task = SnowflakeOperator("SELECT 1")
     assert read_task_try(TaskInstance(task), 1, "running").external_ids == {}  # the hook is never created
-    task._hook = SnowflakeHook()  # type: ignore[attr-defined]
-    task._hook.query_ids.extend(["01b2-q1", "01b2-q2"])  # type: ignore[attr-defined]
+    task._hook = SnowflakeHook()
+    task._hook.query_ids.extend(["01b2-q1", "01b2-q2"])
     end = read_task_try(TaskInstance(task), 1, "success")
     assert end.external_ids["query_ids"] == ["01b2-q1", "01b2-q2"]
     query = lineage_of(end, at_end=True).run_facets["externalQuery"].to_dict()
