@@ -37,3 +37,37 @@ def test_other_messages_are_rejected_with_the_expected_form(tmp_path: Path, mess
     assert (
         "not a conventional commit" in result.stderr and "<type>[(scope)][!]: <description>" in result.stderr
     )
+
+
+PRE_COMMIT = HOOK.parent / "pre-commit"
+
+
+def _staged_repo(tmp_path: Path, source: str) -> Path:
+    import os
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull}
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, env=env)
+    (repo / "module.py").write_text(source)
+    subprocess.run(["git", "-C", str(repo), "add", "module.py"], check=True, env=env)
+    return repo
+
+
+@pytest.mark.parametrize(
+    "source, passes",
+    [('"""A module."""\n\nVALUE = 1\n', True), ("import os\nVALUE=1\n", False)],
+)
+def test_the_pre_commit_hook_runs_ruff_on_the_staged_files(tmp_path: Path, source: str, passes: bool) -> None:
+    import os
+    import shutil
+    import sys
+
+    if shutil.which("ruff", path=os.path.dirname(sys.executable)) is None:
+        pytest.skip("ruff is not installed beside this Python (the dev extra brings it)")
+    repo = _staged_repo(tmp_path, source)
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+    result = subprocess.run(["bash", str(PRE_COMMIT)], cwd=repo, capture_output=True, text=True, env=env)
+    assert (result.returncode == 0) == passes, result.stdout + result.stderr
+    if not passes:
+        assert "ruff found problems in the staged files" in result.stderr
