@@ -10,7 +10,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Dict, List, Optional, Tuple, Union
+from typing import Any, ClassVar, Dict, Iterable, List, Optional, Tuple, Union
 
 from alvin_integration import __version__
 from alvin_integration.redact import redacted_head, redacted_tail
@@ -280,6 +280,17 @@ class AlvinRunFacet(Facet):
 
     def fields(self) -> Dict[str, Any]:
         return dict(self.details)
+
+
+def merge_datasets(found: List[Dataset], more: Iterable[Dataset]) -> List[Dataset]:
+    """Append to ``found`` each dataset of ``more`` it does not name yet (by namespace and name),
+    in order; returns ``found``."""
+    names = {(d.namespace, d.name) for d in found}
+    for dataset in more:
+        if (dataset.namespace, dataset.name) not in names:
+            names.add((dataset.namespace, dataset.name))
+            found.append(dataset)
+    return found
 
 
 @dataclass

@@ -92,3 +92,20 @@ def test_a_failing_sink_is_given_up_and_said_once(caplog: pytest.LogCaptureFixtu
         health.publish(Counts(spooled=2))
     said = [r.getMessage() for r in caplog.records if "publishing metrics failed" in r.getMessage()]
     assert len(said) == 1 and "metrics are off in this process" in said[0]
+
+
+def test_a_bounded_dictionary_forgets_its_oldest_entries() -> None:
+    from alvin_integration.bounded import put_bounded
+
+    cache: dict = {}
+    for key in range(5):
+        put_bounded(cache, key, str(key), 3)
+    assert list(cache) == [2, 3, 4]
+
+
+def test_datasets_merge_by_namespace_and_name_in_order() -> None:
+    from alvin_integration.model import Dataset, merge_datasets
+
+    found = [Dataset("s3://a", "x")]
+    merged = merge_datasets(found, [Dataset("s3://a", "x"), Dataset("s3://b", "y"), Dataset("s3://b", "y")])
+    assert merged is found and [(d.namespace, d.name) for d in merged] == [("s3://a", "x"), ("s3://b", "y")]

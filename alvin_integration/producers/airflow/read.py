@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
+from alvin_integration.bounded import put_bounded
 from alvin_integration.model import Dataset, Facet, iso_time, task_run_id
 from alvin_integration.producers.airflow.attrs import read_attr, short_text
 
@@ -222,9 +223,7 @@ def _dag_run_facts(ti: Any, dag_run: Any, execution_date: Any) -> Tuple[str, Any
         run_id = str(read_attr(ti, "run_id") or read_attr(dag_run, "run_id") or iso_time(execution_date))
         facts = (run_id, nominal_start_of(dag_run) or execution_date, read_attr(dag_run, "data_interval_end"))
         if dag_run is not None:  # not cached when unread: a later try may read it
-            _dag_runs[key] = facts
-            if len(_dag_runs) > 1_000:
-                _dag_runs.pop(next(iter(_dag_runs)))
+            put_bounded(_dag_runs, key, facts, 1_000)
     return facts
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, List, Optional
 
 from alvin_integration.emitter import Emitter, flush, flush_at_exit, get_emitter
-from alvin_integration.model import COMPLETE, FAIL, START, Dataset
+from alvin_integration.model import COMPLETE, FAIL, START, Dataset, merge_datasets
 from alvin_integration.once import MachineOnce
 from alvin_integration.policy import withhold
 from alvin_integration.producers.airflow import version_compat
@@ -23,11 +23,6 @@ def host_of(emitter: Emitter) -> Host:
     """Where events come from: this Airflow, and its Composer environment when on Composer."""
     version = version_compat.AIRFLOW_VERSION_TEXT
     return Host(emitter.settings.platform_id, version, composer_facts(version))
-
-
-def _merged(first: List[Dataset], then: List[Dataset]) -> List[Dataset]:
-    names = {(d.namespace, d.name) for d in first}
-    return first + [d for d in then if (d.namespace, d.name) not in names]
 
 
 def report_task(
@@ -62,8 +57,8 @@ def report_task(
         start_wait=emitter.settings.sql_start_wait_ms / 1000,
     )
     # what the host resolved (1.10-2.2's backend) first, then what was found beyond it
-    task_try.inputs = _merged(inputs or [], found.inputs)
-    task_try.outputs = _merged(outputs or [], found.outputs)
+    task_try.inputs = merge_datasets(list(inputs or []), found.inputs)
+    task_try.outputs = merge_datasets(list(outputs or []), found.outputs)
     task_try.run_facets.update(found.run_facets)
     emitter.emit(withhold(task_event(event_type, task_try, host_of(emitter)), policy))
     if event_type not in TERMINAL_EVENTS:

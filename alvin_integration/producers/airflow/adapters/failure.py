@@ -8,9 +8,9 @@ called repeatedly reports once.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from typing import Any
+from typing import Any, Dict
 
+from alvin_integration.bounded import put_bounded
 from alvin_integration.producers.airflow.adapters.lazy_report import FAIL, report_task
 from alvin_integration.producers.airflow.adapters.query_ids import recorded_query_ids
 from alvin_integration.producers.airflow.attrs import state_name
@@ -23,7 +23,7 @@ class Once:
     """Remembers what this process reported, so a wrapper called repeatedly reports once."""
 
     def __init__(self) -> None:
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: Dict[str, None] = {}
         self._lock = threading.Lock()
 
     def first(self, key: str) -> bool:
@@ -31,9 +31,7 @@ class Once:
         with self._lock:
             if key in self._seen:
                 return False
-            self._seen[key] = None
-            if len(self._seen) > _MAX_REMEMBERED:
-                self._seen.popitem(last=False)
+            put_bounded(self._seen, key, None, _MAX_REMEMBERED)
             return True
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+from alvin_integration.bounded import put_bounded
 from alvin_integration.model import Dataset
 from alvin_integration.producers.airflow.attrs import read_attr
 from alvin_integration.producers.airflow.compat import hook_lineage_collector
@@ -49,9 +50,7 @@ def _collected(collector: Any) -> Tuple[List[Any], List[Any], List[Any]]:
 def mark_start(run_id: str) -> None:
     """Remember what was collected before this try started (its end reports only what came after)."""
     inputs, outputs, extra = _collected(hook_lineage_collector())
-    _marks[run_id] = (len(inputs), len(outputs), len(extra))
-    if len(_marks) > 10_000:
-        _marks.pop(next(iter(_marks)))
+    put_bounded(_marks, run_id, (len(inputs), len(outputs), len(extra)), 10_000)
 
 
 def _dataset(info: Any) -> Optional[Dataset]:

@@ -16,6 +16,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from alvin_integration.bounded import put_bounded
 from alvin_integration.logs import log_once
 from alvin_integration.model import ColumnLineageDatasetFacet, Dataset, ExtractionErrorRunFacet
 from alvin_integration.workers import DaemonPool
@@ -122,9 +123,7 @@ def parse_sql_within(
     future = _cache.get(key)
     if future is None:
         future = _parsing.submit(lambda: _parse(statements, source))
-        _cache[key] = future
-        if len(_cache) > CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
+        put_bounded(_cache, key, future, CACHE_SIZE)
     try:
         done = future.result(timeout=wait)
     except FutureTimeout:

@@ -12,7 +12,13 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from alvin_integration.model import Dataset, ExternalQueryRunFacet, ExtractionErrorRunFacet, Facet
+from alvin_integration.model import (
+    Dataset,
+    ExternalQueryRunFacet,
+    ExtractionErrorRunFacet,
+    Facet,
+    merge_datasets,
+)
 from alvin_integration.producers.airflow.attrs import read_attr
 from alvin_integration.producers.airflow.compat import get_connection
 from alvin_integration.producers.airflow.extract.declared import declared_datasets
@@ -89,12 +95,6 @@ def _source_of(conn_id: str, task: Any) -> Optional[SqlSource]:
     return _connection_source(conn_id)
 
 
-def _add(found: List[Dataset], more: List[Dataset]) -> None:
-    for dataset in more:
-        if all((d.namespace, d.name) != (dataset.namespace, dataset.name) for d in found):
-            found.append(dataset)
-
-
 def _sql_lineage(task_try: TaskTry, found: FoundLineage, errors: List[Error], wait: ParseWait) -> int:
     """Add the tables of the task's SQL; the number of statements looked at."""
     from alvin_integration.producers.airflow.extract.sql import parse_sql_within
@@ -123,8 +123,8 @@ def _add_parsed(sql: Optional[SqlLineage], wait: ParseWait, found: FoundLineage,
         if wait.patient:
             errors.append((None, f"the SQL was not parsed within {END_WAIT:g} s", None))
         return 1  # at START: the end will have it
-    _add(found.inputs, sql.inputs)
-    _add(found.outputs, sql.outputs)
+    merge_datasets(found.inputs, sql.inputs)
+    merge_datasets(found.outputs, sql.outputs)
     if sql.error is None:
         return 1
     errors.extend(sql.error.errors)
@@ -148,8 +148,8 @@ def _operator_lineage(
     family = operator_lineage(task_try.task, _connection, _connection_source, at_end)
     if family is None:
         return -1
-    _add(found.inputs, family.inputs)
-    _add(found.outputs, family.outputs)
+    merge_datasets(found.inputs, family.inputs)
+    merge_datasets(found.outputs, family.outputs)
     found.run_facets.update(family.run_facets)
     errors.extend((None, message, None) for message in family.errors)
     looked_at = len(family.errors)
@@ -194,8 +194,8 @@ def _hook_sql(job: SqlJob, found: FoundLineage, errors: List[Error]) -> Optional
     if sql is None:
         errors.append((None, f"SQL a hook ran was not parsed within {END_WAIT:g} s", None))
         return None
-    _add(found.inputs, sql.inputs)
-    _add(found.outputs, sql.outputs)
+    merge_datasets(found.inputs, sql.inputs)
+    merge_datasets(found.outputs, sql.outputs)
     if sql.error is not None:
         errors.extend(sql.error.errors)
     return source.namespace.split(":", 1)[0]
@@ -206,8 +206,8 @@ def _at_end(task_try: TaskTry, found: FoundLineage, errors: List[Error]) -> None
     queries: List[Tuple[str, str]] = []  # (query id, source)
     try:
         collected = hook_lineage(task_try.run_id)
-        _add(found.inputs, collected.inputs)
-        _add(found.outputs, collected.outputs)
+        merge_datasets(found.inputs, collected.inputs)
+        merge_datasets(found.outputs, collected.outputs)
         for job in collected.sql_jobs:
             kind = _hook_sql(job, found, errors)
             if job.job_id and kind:
@@ -255,8 +255,8 @@ def lineage_of(
             errors.append((None, f"SQL lineage: {type(exc).__name__}: {exc}", None))
     try:
         extracted = run_extractors(task_try.task, extractors)
-        _add(found.inputs, extracted.inputs)
-        _add(found.outputs, extracted.outputs)
+        merge_datasets(found.inputs, extracted.inputs)
+        merge_datasets(found.outputs, extracted.outputs)
         found.run_facets.update(extracted.run_facets)
         errors.extend((None, message, None) for message in extracted.errors)
         looked_at += len(extracted.errors)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from alvin_integration.model import Dataset, ExternalQueryRunFacet, Facet
+from alvin_integration.model import Dataset, ExternalQueryRunFacet, Facet, merge_datasets
 from alvin_integration.producers.airflow.attrs import connection_extra, connection_extras
 
 WILDCARD = "*"
@@ -127,9 +127,7 @@ class Context:
             if missing:
                 self.error(f"{'output' if output else 'input'} left out: {missing}")
             return
-        found = self.lineage.outputs if output else self.lineage.inputs
-        if all((d.namespace, d.name) != dataset for d in found):
-            found.append(Dataset(*dataset))
+        merge_datasets(self.lineage.outputs if output else self.lineage.inputs, [Dataset(*dataset)])
 
     def sql(self, sql: Any, **where: Any) -> None:
         """SQL for the caller to parse (see ``SqlToParse``)."""
