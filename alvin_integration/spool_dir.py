@@ -15,7 +15,7 @@ Layout::
     dead-letter.jsonl, dead-letter.jsonl.1   events the API rejected (never retried)
     delivered.ids, delivered.ids.1           ids the API confirmed (ledger.py, for reconcile)
     metadata-hashes.json, .lock              structure hashes of DAG definitions sent (metadata_sync.py)
-    reported/<sha1>, reported/.looked-over   transitions a process of the machine reported (once.py)
+    reported/<sha1>, reported/.looked-over   transitions a process of the machine reported (machine_once.py)
     api-health.json                          the API's health as the machine's processes saw it
     api-probe.lock, drain.lock               who probes the API after an outage, who drains the rest
 """

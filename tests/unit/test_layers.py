@@ -36,7 +36,7 @@ LAYERS: List[Set[str]] = [
         f"{PRODUCER}.selection",
     },
     {f"{PRODUCER}.composer"},
-    {f"{PRODUCER}.compat", f"{PRODUCER}.version_compat", f"{PRODUCER}.attrs", f"{PRODUCER}.wrap"},
+    {f"{PRODUCER}.compat", f"{PRODUCER}.version_compat", f"{PRODUCER}.host_attrs", f"{PRODUCER}.wrap"},
     {"alvin_integration"},  # the core: no Airflow, no producer
 ]
 NAMES = [

@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from alvin_integration.producers.airflow.attrs import read_attr
 from alvin_integration.producers.airflow.extract.task_lineage import FoundLineage, lineage_of
+from alvin_integration.producers.airflow.host_attrs import read_attr
 from alvin_integration.producers.airflow.preview import PARSE_WAIT, render
 from alvin_integration.producers.airflow.read import nominal_start_of, read_task_try
 

@@ -12,8 +12,8 @@ from typing import Any, Dict, List, Optional
 from alvin_integration.emitter import get_emitter
 from alvin_integration.metadata_sync import Entity, HashLedger, SyncResult, structure_hash, sync_entities
 from alvin_integration.producers.airflow import version_compat
-from alvin_integration.producers.airflow.attrs import read_attr, short_text
 from alvin_integration.producers.airflow.extract.declared import datasets, declared_lineage
+from alvin_integration.producers.airflow.host_attrs import read_attr, short_text
 from alvin_integration.producers.airflow.selection import dag_selected, policy_of
 
 # Structure hashes this process already compared with the ledger: a DAG that runs every minute

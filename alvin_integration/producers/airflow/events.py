@@ -23,8 +23,8 @@ from alvin_integration.model import (
     dag_run_run_id,
     iso_time,
 )
-from alvin_integration.producers.airflow.attrs import read_attr, short_text, state_name
 from alvin_integration.producers.airflow.composer import ComposerFacts, composer_facets
+from alvin_integration.producers.airflow.host_attrs import read_attr, short_text, state_name
 from alvin_integration.producers.airflow.read import TaskTry, nominal_start_of
 
 

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from alvin_integration.config import airflow_config_path, read_alvin_section
-from alvin_integration.producers.airflow.attrs import read_attr
 from alvin_integration.producers.airflow.extract.task_lineage import lineage_of
+from alvin_integration.producers.airflow.host_attrs import read_attr
 from alvin_integration.producers.airflow.read import read_task_try
 
 # START waits a few ms for a SQL parse (then the end has the tables); a preview waits for it.

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from alvin_integration.bounded import put_bounded
 from alvin_integration.model import Dataset, Facet, iso_time, task_run_id
-from alvin_integration.producers.airflow.attrs import read_attr, short_text
+from alvin_integration.producers.airflow.host_attrs import read_attr, short_text
 
 # The connections SQL runs on, as operators name them, in the order they are looked for.
 SQL_CONN_ID_ATTRIBUTES = (

@@ -25,9 +25,9 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 from alvin_integration.emitter import Emitter
 from alvin_integration.model import COMPLETE, FAIL, START, RunEvent
 from alvin_integration.producers.airflow import history
-from alvin_integration.producers.airflow.attrs import state_name
 from alvin_integration.producers.airflow.backfill import LINEAGE_NOTE, DefinitionLineage
 from alvin_integration.producers.airflow.events import Host, dag_run_event, task_event
+from alvin_integration.producers.airflow.host_attrs import state_name
 from alvin_integration.producers.airflow.read import read_task_try
 
 TERMINAL = {"success": COMPLETE, "skipped": COMPLETE, "failed": FAIL, "up_for_retry": FAIL}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, List, Optional
 
 from alvin_integration.emitter import Emitter, flush, flush_at_exit, get_emitter
+from alvin_integration.machine_once import MachineOnce
 from alvin_integration.model import COMPLETE, FAIL, START, Dataset, merge_datasets
-from alvin_integration.once import MachineOnce
 from alvin_integration.policy import withhold
 from alvin_integration.producers.airflow import version_compat
 from alvin_integration.producers.airflow.compat import ends_its_process

@@ -10,7 +10,7 @@ from typing import Any, Dict, List
 
 from alvin_integration.logs import log_once
 from alvin_integration.policy import Policy
-from alvin_integration.producers.airflow.attrs import read_attr
+from alvin_integration.producers.airflow.host_attrs import read_attr
 
 _policies: Dict[int, Policy] = {}  # id(settings) -> its policy, built once per process
 

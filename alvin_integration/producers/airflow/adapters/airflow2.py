@@ -25,8 +25,8 @@ from airflow.listeners import hookimpl
 
 from alvin_integration.guard import call_guarded
 from alvin_integration.producers.airflow.adapters.lazy_report import COMPLETE, FAIL, START, report_task
-from alvin_integration.producers.airflow.attrs import state_name
 from alvin_integration.producers.airflow.compat import current_try
+from alvin_integration.producers.airflow.host_attrs import state_name
 from alvin_integration.producers.airflow.version_compat import AIRFLOW_V_2_5_PLUS, AIRFLOW_V_2_10_PLUS
 from alvin_integration.producers.airflow.wrap import wrap_after
 

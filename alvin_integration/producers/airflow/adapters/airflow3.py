@@ -17,7 +17,7 @@ from alvin_integration.producers.airflow.adapters.dag_run_hooks import (  # noqa
     on_dag_run_success,
 )
 from alvin_integration.producers.airflow.adapters.lazy_report import COMPLETE, FAIL, START, report_task
-from alvin_integration.producers.airflow.attrs import state_name
+from alvin_integration.producers.airflow.host_attrs import state_name
 
 
 def _started(ti: Any) -> None:

@@ -13,13 +13,13 @@ from typing import Any, Dict
 from alvin_integration.bounded import put_bounded
 from alvin_integration.producers.airflow.adapters.lazy_report import FAIL, report_task
 from alvin_integration.producers.airflow.adapters.query_ids import recorded_query_ids
-from alvin_integration.producers.airflow.attrs import state_name
 from alvin_integration.producers.airflow.compat import current_try
+from alvin_integration.producers.airflow.host_attrs import state_name
 
 _MAX_REMEMBERED = 10_000
 
 
-class Once:
+class ProcessOnce:
     """Remembers what this process reported, so a wrapper called repeatedly reports once."""
 
     def __init__(self) -> None:
@@ -35,7 +35,7 @@ class Once:
             return True
 
 
-REPORTED = Once()
+REPORTED = ProcessOnce()
 
 
 def try_key(ti: Any, what: str) -> str:

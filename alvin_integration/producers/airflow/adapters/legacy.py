@@ -7,7 +7,7 @@
 - COMPLETE: the ``[lineage] backend`` (Airflow calls it after a successful ``execute``, with the
   resolved inlets and outlets).
 - DAG runs: after ``DagRun.update_state`` (the scheduler's state transition); a START once for the
-  machine (``once.py``), as 1.10 calls it in a new process for each DAG file, every loop.
+  machine (``machine_once.py``), as 1.10 calls it in a new process for each DAG file, every loop.
 
 Each wrapper calls the original unchanged and reports after it, guarded; installed once, at
 plugin load, which these versions do before the task executes and when the scheduler reads DAGs.
@@ -30,8 +30,8 @@ from alvin_integration.producers.airflow.adapters.lazy_report import (
     report_task,
 )
 from alvin_integration.producers.airflow.adapters.query_ids import recorded_query_ids, watch_snowflake_queries
-from alvin_integration.producers.airflow.attrs import state_name
 from alvin_integration.producers.airflow.compat import current_try
+from alvin_integration.producers.airflow.host_attrs import state_name
 from alvin_integration.producers.airflow.wrap import wrap_after
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from alvin_integration.producers.airflow.attrs import connection_extra, connection_extras, read_attr
 from alvin_integration.producers.airflow.extract.sql import SqlSource
+from alvin_integration.producers.airflow.host_attrs import connection_extra, connection_extras, read_attr
 
 # conn_type: (namespace scheme, default port, sqlparser dialect, name parts, unquoted name folding)
 _HOST_PORT = {

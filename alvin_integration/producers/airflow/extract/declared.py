@@ -11,7 +11,7 @@ from typing import Any, Iterable, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from alvin_integration.model import Dataset
-from alvin_integration.producers.airflow.attrs import read_attr
+from alvin_integration.producers.airflow.host_attrs import read_attr
 
 
 def uri_to_dataset(uri: str) -> Dataset:

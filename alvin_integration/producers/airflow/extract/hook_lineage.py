@@ -12,9 +12,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from alvin_integration.bounded import put_bounded
 from alvin_integration.model import Dataset
-from alvin_integration.producers.airflow.attrs import read_attr
 from alvin_integration.producers.airflow.compat import hook_lineage_collector
 from alvin_integration.producers.airflow.extract.declared import uri_to_dataset
+from alvin_integration.producers.airflow.host_attrs import read_attr
 
 SQL_JOB = "sql_job"  # the extra key of common-sql's hooks
 _marks: Dict[str, Tuple[int, int, int]] = {}  # a try's run id -> what was collected at its START

@@ -19,11 +19,11 @@ from alvin_integration.model import (
     Facet,
     merge_datasets,
 )
-from alvin_integration.producers.airflow.attrs import read_attr
 from alvin_integration.producers.airflow.compat import get_connection
 from alvin_integration.producers.airflow.extract.declared import declared_datasets
 from alvin_integration.producers.airflow.extract.extractors import run_extractors
 from alvin_integration.producers.airflow.extract.hook_lineage import SqlJob, hook_lineage, mark_start
+from alvin_integration.producers.airflow.host_attrs import read_attr
 from alvin_integration.producers.airflow.read import TaskTry, sql_conn_id_of
 
 if TYPE_CHECKING:  # the SQL modules are imported by the first SQL of a process: most tasks run none

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from alvin_integration.model import Dataset, ExternalQueryRunFacet, Facet, merge_datasets
-from alvin_integration.producers.airflow.attrs import connection_extra, connection_extras
+from alvin_integration.producers.airflow.host_attrs import connection_extra, connection_extras
 
 WILDCARD = "*"
 Connection = Callable[[str], Optional[Any]]

@@ -6,8 +6,8 @@ import os
 import time
 from pathlib import Path
 
-from alvin_integration import once
-from alvin_integration.once import MachineOnce
+from alvin_integration import machine_once as once
+from alvin_integration.machine_once import MachineOnce
 from alvin_integration.spool_dir import REPORTED
 from tests.support.skips import needs_fork
 
