@@ -18,6 +18,9 @@ from tests.e2e.test_lineage_cli import EXPECTED, pairs
 from tests.support.airflow_home import DAGS, ROW, fresh_home, row_env, run_example_dag
 from tests.support.fault_server import refused_url
 from tests.support.processes import MockBackendProcess, run_cli
+from tests.support.skips import onboarding_rows_only
+
+pytestmark = onboarding_rows_only
 
 Home = Tuple[Dict[str, str], MockBackendProcess]
 

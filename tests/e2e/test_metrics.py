@@ -16,7 +16,10 @@ import pytest
 from alvin_integration.producers.airflow import version_compat
 from tests.support.airflow_home import ROW, fresh_home, row_env, run_airflow, run_example_dag
 from tests.support.fault_server import FaultServer
+from tests.support.skips import onboarding_rows_only
 from tests.support.statsd_listener import StatsdListener
+
+pytestmark = onboarding_rows_only
 
 Ran = Tuple[StatsdListener, FaultServer, str]
 

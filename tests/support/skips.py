@@ -106,3 +106,10 @@ kills_celery_processes = _row_skip(
     "the composer row runs the af2 adapter, whose killed processes and reconcile af2 tests",
 )
 soak_row_only = _row_skip(ROW["env"] != "af2", "the small soak runs on af2 (make soak runs the full size)")
+# Onboarding and health (issue 27): the newest Airflow 2 and 3 rows and 1.10; the rows between them
+# share the listener or backend paths these tests go through, and CI's time is spent once.
+ONBOARDING_ROWS = ("af2", "af3", "af110")
+onboarding_rows_only = _row_skip(
+    ROW["env"] not in ONBOARDING_ROWS,
+    f"{ROW['env']}: the backfill and metrics runs are tested on {', '.join(ONBOARDING_ROWS)}",
+)
