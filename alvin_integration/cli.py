@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any, Iterator, List, Optional, TextIO
 
 from alvin_integration import __version__
+from alvin_integration.redact import redact_text
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -170,7 +171,7 @@ def _reconcile(args: argparse.Namespace) -> int:
         print("reporting is off in this process (see alvin-integration doctor)", file=sys.stderr)
         return 1
     lineage = _definitions(args.dags_folder, emitter.settings.extractors) if args.backfill else None
-    dry_run = (lambda event: print(_event_line(event))) if args.dry_run else None
+    dry_run = (lambda event: print(redact_text(_event_line(event)))) if args.dry_run else None
     try:
         result = reconcile(
             emitter,

@@ -117,7 +117,7 @@ def test_a_bad_pattern_disables_nothing_and_is_logged_once(
     recorded: RecordingEmitter, caplog: pytest.LogCaptureFixture
 ) -> None:
     forget_said()
-    selection._policies.clear()
+    selection._built = None
     dag = _dag("alvin_policy", [])
     with caplog.at_level(logging.WARNING, logger="alvin_integration"):
         assert _report(recorded, dag, "load", dags="etl orders") == 1

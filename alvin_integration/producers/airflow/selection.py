@@ -6,26 +6,28 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Dict, List
+from typing import Any, List, Optional, Tuple
 
 from alvin_integration.logs import log_once
 from alvin_integration.policy import Policy
 from alvin_integration.producers.airflow.host_attrs import read_attr
 
-_policies: Dict[int, Policy] = {}  # id(settings) -> its policy, built once per process
+# The settings a policy was built from, and that policy: one Settings per process (a test's new one
+# replaces it). The settings object is held, so its identity cannot be reused by another one.
+_built: Optional[Tuple[Any, Policy]] = None
 
 
 def policy_of(settings: Any) -> Policy:
-    """The policy of ``settings``; a pattern it ignores is logged once per process."""
-    policy = _policies.get(id(settings))
-    if policy is None:
-        policy = Policy.from_settings(
-            settings.dags, settings.skip_operators, settings.send_sql, settings.send_stack_traces
-        )
-        _policies.clear()  # one Settings per process; a test's new one replaces the old
-        _policies[id(settings)] = policy
-        for problem in policy.problems:
-            log_once(f"policy:{problem}", logging.WARNING, "alvin-integration: %s", problem)
+    """The policy of ``settings``, built once per process; a pattern it ignores is logged once."""
+    global _built
+    if _built is not None and _built[0] is settings:
+        return _built[1]
+    policy = Policy.from_settings(
+        settings.dags, settings.skip_operators, settings.send_sql, settings.send_stack_traces
+    )
+    _built = (settings, policy)
+    for problem in policy.problems:
+        log_once(f"policy:{problem}", logging.WARNING, "alvin-integration: %s", problem)
     return policy
 
 
