@@ -54,18 +54,33 @@ def postgres_database(prefix: str = "alvin_test", template: Optional[str] = None
         admin.close()
 
 
-def query(database: str, sql: str, *params: Any) -> List[Tuple[Any, ...]]:
-    """Rows of one query in the database whose SQLAlchemy URL ``postgres_database`` gave."""
+def _connect(database: str) -> Any:
     import psycopg2
 
     url = urlsplit(database.replace("postgresql+psycopg2://", "postgresql://"))
-    connection = psycopg2.connect(
+    return psycopg2.connect(
         host=url.hostname, port=url.port or 5432, user=url.username, dbname=url.path.lstrip("/")
     )
+
+
+def query(database: str, sql: str, *params: Any) -> List[Tuple[Any, ...]]:
+    """Rows of one query in the database whose SQLAlchemy URL ``postgres_database`` gave."""
+    connection = _connect(database)
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return list(cursor.fetchall())
+    finally:
+        connection.close()
+
+
+def execute(database: str, sql: str, *params: Any) -> int:
+    """Run one statement in its own committed transaction; the rows it touched."""
+    connection = _connect(database)
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return int(cursor.rowcount)
     finally:
         connection.close()
 

@@ -110,26 +110,51 @@ def task_try_pages(
     since: datetime, dag_ids: Sequence[str] = (), until: Optional[datetime] = None, page_size: int = PAGE_SIZE
 ) -> Iterator[List[Tuple[SimpleNamespace, int]]]:
     """The tries of ``task_tries_since``, ``page_size`` at a time: each page read in a short
-    session of its own (in primary-key order), so that a long history never holds the database."""
+    session of its own, in primary-key order after the last page's key (keyset paging: a page
+    costs the same at the end of months of history as at its start, and a try recorded meanwhile
+    neither shifts a page nor comes twice), so that a long history never holds the database."""
     _, ti_model, history_model = _models()
     for model, latest in ((ti_model, True), (history_model, False)):  # the latest tries, then earlier ones
         if model is None:
             continue
-        order = list(model.__table__.primary_key.columns)
-        offset = 0
+        key = _primary_key(model)
+        after: Optional[Tuple[Any, ...]] = None
         while True:
             with _session() as session:
                 query = _recent(session.query(model), model, since, dag_ids, until)
-                rows = query.order_by(*order).limit(page_size).offset(offset).all()
+                if after is not None:
+                    query = query.filter(_after(key, after))
+                rows = query.order_by(*key).limit(page_size).all()
                 page = [
                     (_copy(row, TRY_FIELDS), current_try(row) if latest else int(row.try_number))
                     for row in rows
                 ]
+                after = tuple(getattr(rows[-1], column.key) for column in key) if rows else None
             if page:
                 yield page
             if len(rows) < page_size:
                 break
-            offset += page_size
+
+
+def _primary_key(model: Any) -> List[Any]:
+    """The model's primary-key attributes, in the table's order (what a page is ordered by)."""
+    mapper = model.__mapper__
+    return [
+        getattr(model, mapper.get_property_by_column(column).key) for column in model.__table__.primary_key
+    ]
+
+
+def _after(key: List[Any], values: Tuple[Any, ...]) -> Any:
+    """``key > values`` in lexical order, spelled with AND and OR: row-value comparison is missing
+    from some databases Airflow runs on."""
+    from sqlalchemy import and_, or_
+
+    return or_(
+        *(
+            and_(*(column == value for column, value in zip(key[:i], values[:i])), key[i] > values[i])
+            for i in range(len(key))
+        )
+    )
 
 
 def dag_run_key(row: Any) -> Tuple[str, str]:

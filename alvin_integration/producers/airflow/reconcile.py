@@ -9,9 +9,10 @@ facet that reconcile rebuilt them (``rebuilt_by``). With ``--backfill`` (onboard
 lineage is rebuilt too, from its DAG's current definition (``backfill.py``); without it, the
 lineage only a live try could read (its SQL's tables, job ids) is not rebuilt.
 
-History is read a page of tries at a time, each page in a short session of its own, and ``pace``
-runs between pages (the command waits there for the API to take what was spooled, so that months
-of history never overflow the spool nor flood the API: the sender honours ``Retry-After`` and the
+History is read a page of tries at a time, each page in a short session of its own (keyset
+paging, ``history.task_try_pages``), and DAG runs are spooled a page at a time too. ``pace`` runs
+between pages: the command waits there for the API to take what was spooled, so that months of
+history never overflow the spool nor flood the API (the sender honours ``Retry-After`` and the
 circuit).
 """
 
@@ -39,6 +40,7 @@ class ReconcileResult:
     """What a reconcile found and did."""
 
     tries: int = 0
+    pages: int = 0  # pages of tries read from the metadata database
     dag_runs: int = 0
     events: int = 0  # the events that history calls for
     confirmed: int = 0  # already confirmed by the API from this machine
@@ -53,7 +55,7 @@ class ReconcileResult:
         return (
             f"{self.events} event(s) for {self.tries} task try(s) and {self.dag_runs} DAG run(s): "
             f"{self.confirmed} already delivered, {self.waiting} waiting in the spool, "
-            f"{self.spooled} spooled now{lineage}"
+            f"{self.spooled} spooled now{lineage} (tries read in {self.pages} page(s))"
         )
 
 
@@ -169,18 +171,27 @@ def reconcile(
                 spooled += 1
         return spooled
 
-    spool([event for run in runs for event in dag_run_events(run, host)])
+    def spool_paced(events: List[RunEvent]) -> bool:
+        """Spool a page's events, then wait for the API at its pace; whether to go on."""
+        if spool(events) and pace is not None and dry_run is None:
+            result.stopped = pace()
+        return result.stopped is None
+
+    for first in range(0, len(runs), page_size):
+        if not spool_paced(
+            [event for run in runs[first : first + page_size] for event in dag_run_events(run, host)]
+        ):
+            return result
     for page in history.task_try_pages(start, dag_ids, until, page_size):
         result.tries += len(page)
+        result.pages += 1
         events: List[RunEvent] = []
         for row, try_number in page:
             rebuilt = task_events(row, try_number, by_key.get(history.dag_run_key(row)), host, lineage)
             result.with_lineage += int(bool(rebuilt) and "lineage" in _details(rebuilt[0]))
             events += rebuilt
-        if spool(events) and pace is not None and dry_run is None:
-            result.stopped = pace()
-            if result.stopped:
-                break
+        if not spool_paced(events):
+            break
     return result
 
 
