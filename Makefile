@@ -75,6 +75,12 @@ soak: $(TOX) ## an outage under load: 20 runs x 25 tasks on the Celery deploymen
 	$(GUARD_HOME) $(TOX) run -e af2 --notest
 	$(GUARD_HOME) $(TOX) exec -e af2 -- python benchmarks/soak.py $(SOAK_ARGS)
 
+.PHONY: bench-backfill
+bench-backfill: $(TOX) ## onboarding: reconcile --backfill of 100,000 past tries on this machine's Postgres
+	@echo "==> backfill on the af2 row (Postgres of this machine; figures, not pass/fail)"
+	$(GUARD_HOME) $(TOX) run -e af2 --notest -q
+	$(GUARD_HOME) $(TOX) exec -e af2 -- python benchmarks/bench_backfill.py $(BACKFILL_ARGS)
+
 .PHONY: bench-compare
 bench-compare: $(TOX) ## the cost per task of (a) nothing, (b) us, (c) the OpenLineage provider, in 4 API states
 	@echo "==> side by side on the af2 row's Airflow (venvs in .bench/; figures, not pass/fail)"
