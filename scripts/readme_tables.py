@@ -1,7 +1,8 @@
 """Rewrites the README's generated tables from their one declaration each.
 
 The settings table comes from ``alvin_integration.config.SPECS``, the operator table from the
-operator families (``extract/operators/``); unit tests keep the README equal to both. Run from the
+operator families (``extract/operators/``), the supported versions from ``compat/matrix.toml``;
+unit tests keep the README equal to each. Run from the
 repository root after changing either: ``make readme``.
 """
 
@@ -14,9 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alvin_integration.config import settings_markdown
 from alvin_integration.producers.airflow.extract.operators import families_markdown
+from tests.support.matrix import matrix_markdown
 from tests.support.readme import README, with_table
 
-TABLES = {"settings": settings_markdown, "operator-families": families_markdown}
+TABLES = {"settings": settings_markdown, "operator-families": families_markdown, "matrix": matrix_markdown}
 
 
 def main() -> int:

@@ -144,7 +144,10 @@ def _plugins(env: dict) -> list:
             text=True,
         )
     assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout[result.stdout.index("[") :])
+    # Airflow 3.0 logs to stdout before the JSON (its providers manager): the JSON is the last line
+    return json.loads(
+        next(line for line in reversed(result.stdout.splitlines()) if line.startswith("[{") or line == "[]")
+    )
 
 
 def test_plugin_is_loaded_from_the_entry_point(tmp_path) -> None:

@@ -34,3 +34,17 @@ def current_row() -> Dict[str, Any]:
 def is_light(row: Dict[str, Any]) -> bool:
     """Whether a row runs only the light set (the middle of Airflow 2; see compat/matrix.toml)."""
     return row.get("scope") == "light"
+
+
+def matrix_markdown() -> str:
+    """The README's supported-version table, one line per row (``make readme`` writes it)."""
+    lines = [
+        "| tox env | Airflow | Python | how it hooks in | what the row proves | status |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows():
+        lines.append(
+            f"| `{row['env']}` | {row['airflow']} | {row['python']} | {row['mechanism']} "
+            f"| {row.get('proves', '')} | {row['status']} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import re
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Dict, List
 
 import pytest
+
+from tests.support.matrix import matrix_markdown
+from tests.support.readme import marked_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -20,20 +25,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 def rows() -> List[Dict[str, Any]]:
     return tomllib.loads((REPO / "compat" / "matrix.toml").read_text())["row"]
-
-
-def readme_table() -> str:
-    """The supported-version table as the README must show it."""
-    lines = [
-        "| tox env | Airflow | Python | how it hooks in | what the row proves | status |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in rows():
-        lines.append(
-            f"| `{row['env']}` | {row['airflow']} | {row['python']} | {row['mechanism']} "
-            f"| {row.get('proves', '')} | {row['status']} |"
-        )
-    return "\n".join(lines)
 
 
 def tox_envs() -> Dict[str, Dict[str, str]]:
@@ -70,22 +61,53 @@ def test_every_tested_row_is_a_tox_env_pinned_by_its_constraints() -> None:
         assert row["env"] in envlist and row["env"] in envs
         env = envs[row["env"]]
         assert env["basepython"] == f"python{row['python']}"
-        # tox's [airflow] setenv pins every row by compat/constraints/<env>.txt
-        assert env["setenv"].strip() == "{[airflow]setenv}"
+        # tox's [airflow] setenv pins every row by compat/constraints/<env>.txt ([dated]: its builds too)
+        assert env["setenv"].strip() == (
+            "{[airflow]setenv}" if row["env"] in HAND_PINNED else "{[dated]setenv}"
+        )
         assert row["constraints"] == f"compat/constraints/{row['env']}.txt"
         pins = (REPO / row["constraints"]).read_text().splitlines()
         assert f"apache-airflow=={row['airflow']}" in pins
         assert (REPO / "compat" / "expected" / f"alvin_example__{row['golden']}.json").is_file()
 
 
+# The rows pinned by hand before compat/constraints.py existed: proven, kept, never regenerated.
+# Every other row has a `date` and the file that script wrote for it.
+HAND_PINNED = ("af2", "af3", "af29", "af26", "af23", "af22", "af110", "composer")
+
+
+def constraints_script() -> ModuleType:
+    """compat/constraints.py, imported from its path (compat/ is no package)."""
+    spec = importlib.util.spec_from_file_location("compat_constraints", REPO / "compat" / "constraints.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_row_after_the_hand_pinned_ones_is_pinned_as_of_its_date_by_the_script() -> None:
+    """The header of a generated file names its row's Airflow, Python and date, and the command
+    with the extras and deps tox installs now: a row or tox env changed without regenerating fails."""
+    script = constraints_script()
+    for row in rows():
+        path = REPO / row["constraints"]
+        assert path.is_file(), row["env"]
+        if row["env"] in HAND_PINNED:
+            assert not script.is_generated(path), f"{path.name} is hand-pinned (proven): keep it"
+            continue
+        regenerate = f"{path.name} is stale: python compat/constraints.py {row['env']}"
+        assert "date" in row, f"{row['env']}: a new row needs a date (compat/matrix.toml's header)"
+        lines = path.read_text().splitlines()
+        assert lines[0] == script.header(row), regenerate
+        assert lines[2] == script.shown_command(row), regenerate
+        assert f"apache-airflow=={row['airflow']}" in lines
+        assert any(line.startswith("setuptools==") for line in lines)  # what [dated] builds sdists with
+
+
 def test_readme_shows_the_matrix() -> None:
-    assert readme_table() in (REPO / "README.md").read_text(), (
-        "regenerate with: python tests/unit/test_matrix.py"
+    assert marked_table((REPO / "README.md").read_text(), "matrix") == matrix_markdown(), (
+        "regenerate with: make readme"
     )
-
-
-if __name__ == "__main__":
-    print(readme_table())
 
 
 def test_package_version_is_declared_once_statically() -> None:

@@ -73,9 +73,9 @@ def hook_lineage_readers() -> List[Any]:
     """
     from alvin_integration.producers.airflow import version_compat
 
-    if version_compat.AIRFLOW_V_3_0_PLUS:
+    if version_compat.AIRFLOW_V_3_2_PLUS:
         from airflow.sdk.lineage import HookLineageReader
-    elif version_compat.AIRFLOW_V_2_10_PLUS:
+    elif version_compat.AIRFLOW_V_2_10_PLUS:  # 3.0 and 3.1 too
         from airflow.lineage.hook import HookLineageReader
     else:
         return []
@@ -86,9 +86,9 @@ def hook_lineage_collector() -> Any:
     """This process's hook-lineage collector (Airflow 2.10+ and 3.x), else None."""
     from alvin_integration.producers.airflow import version_compat
 
-    if version_compat.AIRFLOW_V_3_0_PLUS:
+    if version_compat.AIRFLOW_V_3_2_PLUS:
         from airflow.sdk.lineage import get_hook_lineage_collector
-    elif version_compat.AIRFLOW_V_2_10_PLUS:
+    elif version_compat.AIRFLOW_V_2_10_PLUS:  # 3.0 and 3.1 too
         from airflow.lineage.hook import get_hook_lineage_collector
     else:
         return None
@@ -99,7 +99,7 @@ def parse_dags(dags_folder: Optional[str] = None) -> Tuple[List[Any], List[str]]
     """The DAGs Airflow parses from ``dags_folder`` (default: its own) and the files that failed."""
     from alvin_integration.producers.airflow import version_compat
 
-    if version_compat.AIRFLOW_V_3_1_PLUS:  # moved there in 3.1; example DAGs are a bundle of their own
+    if version_compat.AIRFLOW_V_3_2_PLUS:  # moved there in 3.2; example DAGs are a bundle of their own
         from airflow.dag_processing.dagbag import DagBag
 
         bag = DagBag(dag_folder=dags_folder)

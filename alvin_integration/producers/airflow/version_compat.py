@@ -49,6 +49,7 @@ AIRFLOW_V_2_10_PLUS: Final[bool] = _BASE >= (
 )  # try_number fixed per try; failed listener gets `error`
 AIRFLOW_V_3_0_PLUS: Final[bool] = _BASE >= (3, 0, 0)  # task SDK; no lineage backend
 AIRFLOW_V_3_1_PLUS: Final[bool] = _BASE >= (3, 1, 0)
+AIRFLOW_V_3_2_PLUS: Final[bool] = _BASE >= (3, 2, 0)  # hook lineage in the SDK; DagBag in dag_processing
 
 # The versions an adapter exists for. Outside them nothing is reported (a guess could misreport).
 SUPPORTED_RANGE: Final = ((1, 10, 15), (4, 0, 0))  # from, up to (not including)
