@@ -86,6 +86,49 @@ bench-compare: $(TOX) ## the cost per task of (a) nothing, (b) us, (c) the OpenL
 	@echo "==> side by side on the af2 row's Airflow (venvs in .bench/; figures, not pass/fail)"
 	$(GUARD_HOME) $(PYTHON) benchmarks/compare.py $(COMPARE_ARGS)
 
+# --- Poetry (the README's poetry paths) and the newest releases: run by hand, not in CI --------
+POETRY := $(TOOLS)/poetry/bin/poetry
+
+$(POETRY):
+	@echo "==> installing poetry into $(TOOLS)/poetry/"
+	$(PYTHON) -m venv $(TOOLS)/poetry
+	$(TOOLS)/poetry/bin/pip install --quiet --disable-pip-version-check "poetry>=2.1,<3"
+
+.PHONY: poetry-lock
+poetry-lock: $(POETRY) ## after editing pyproject.toml: rewrite poetry.lock for Python 3.12 (lint checks they agree)
+	@# poetry also runs the `python` of PATH (pyenv's 2.7 comes first here): make it 3.12's
+	PATH=$$(dirname $$(command -v python3.12)):$$PATH; $(POETRY) env use -q python3.12 && $(POETRY) lock
+
+.PHONY: poetry-check
+poetry-check: $(TOX) $(POETRY) ## the README's poetry paths in temp dirs: install -E in a clone, add beside a pinned Airflow (POETRY_FRESH_CACHE=1: cold)
+	@echo "==> poetry install -E <extra> in a copy of this tree; poetry add of its wheel in a new project"
+	$(GUARD_HOME) env POETRY=$(POETRY) UV=$(TOOLS)/bin/uv bash scripts/poetry_check.sh
+
+# The newest Airflow 2 and 3 with the newest providers, no constraints: what a user upgrading today
+# gets. The af2 and af3 environments of tox.ini (vendors and vendors3 too, with LATEST_ENVS) with
+# UV_CONSTRAINT holding only the Airflow major (tox installs the providers before the package's
+# extra: unbounded, the newest providers would bring Airflow 3's core into an Airflow 2), in a tox
+# work directory of their own (.tox-latest, recreated each run) so the pinned environments stay
+# as they are. Not in CI (`make test`): its result changes with every release on PyPI.
+LATEST_ENVS ?= af2,af3
+LATEST_DIR := $(CURDIR)/.tox-latest
+comma := ,
+latest_major = $(if $(filter %3,$(1)),3,2)
+LATEST_OVERRIDES := $(foreach env,$(subst $(comma), ,$(LATEST_ENVS)),\
+	-x "testenv:$(env).setenv+=UV_CONSTRAINT=$(LATEST_DIR)/airflow$(call latest_major,$(env)).txt"\
+	-x "testenv:$(env).setenv+=ALVIN_UNCONSTRAINED=1")
+
+.PHONY: test-latest
+test-latest: $(TOX) ## before a release: the newest Airflow 2 and 3 and providers, unconstrained (LATEST_ENVS=af2,af3)
+	@echo "==> tox $(LATEST_ENVS) with the newest releases of each Airflow major (work directory .tox-latest)"
+	mkdir -p $(LATEST_DIR)
+	echo "apache-airflow>=2,<3" > $(LATEST_DIR)/airflow2.txt
+	echo "apache-airflow>=3,<4" > $(LATEST_DIR)/airflow3.txt
+	$(GUARD_HOME) $(TOX) --workdir $(LATEST_DIR) run --recreate -e $(LATEST_ENVS) $(LATEST_OVERRIDES); \
+	status=$$?; $(foreach env,$(subst $(comma), ,$(LATEST_ENVS)),echo "==> $(env) got: $$($(TOOLS)/bin/uv pip list -q \
+	--python $(LATEST_DIR)/$(env)/bin/python 2>/dev/null | grep -E '^apache-airflow(-core|-providers-[a-z-]+)? ' | tr -s ' ' | tr '\n' ' ')";) \
+	exit $$status
+
 # --- Docker (the README's local workflow). Needs a running Docker engine. ---------------------
 COMPOSE_AIRFLOW2 := docker compose -f docker/airflow2/docker-compose.yaml
 COMPOSE_AIRFLOW1 := docker compose -f docker/airflow1/docker-compose.yaml
@@ -135,4 +178,4 @@ hooks: ## install the commit-msg hook (conventional commits)
 
 .PHONY: clean
 clean: ## remove tool and test environments
-	rm -rf $(TOOLS) $(DEMO) .tox build dist *.egg-info
+	rm -rf $(TOOLS) $(DEMO) .tox .tox-latest build dist *.egg-info

@@ -21,14 +21,23 @@ def rows() -> List[Dict[str, Any]]:
 
 
 def current_row() -> Dict[str, Any]:
-    """The row named by ALVIN_MATRIX_ROW (tox sets it), else the row of the installed Airflow."""
+    """The row named by ALVIN_MATRIX_ROW (tox sets it), else the row of the installed Airflow.
+
+    Under ALVIN_UNCONSTRAINED (``make test-latest``: the newest releases, no constraints) the row
+    stands for the Airflow that was installed, which may be newer than the row's pin.
+    """
     name = os.environ.get("ALVIN_MATRIX_ROW")
     if not name:
         import airflow
 
         major = airflow.__version__.split(".")[0]
         name = {"1": "af110", "2": "af2", "3": "af3"}[major]
-    return next(row for row in rows() if row["env"] == name)
+    row = next(row for row in rows() if row["env"] == name)
+    if os.environ.get("ALVIN_UNCONSTRAINED"):
+        import airflow
+
+        row = dict(row, airflow=airflow.__version__)
+    return row
 
 
 def is_light(row: Dict[str, Any]) -> bool:
