@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from alvin_integration.producers.airflow import version_compat
 from tests.support.airflow_home import run_airflow
@@ -40,9 +40,7 @@ class SoakResult:
     durations: List[float] = field(default_factory=list)  # seconds, per task try (Airflow's own)
     expected: Set[Tuple[str, str]] = field(default_factory=set)  # (run id, event type)
     received: Set[Tuple[str, str]] = field(default_factory=set)
-    drain_rate: Optional[float] = None  # events/s from the backlog's first event received to its last
-    backlog_events: int = 0  # events made before the API came back, received after
-    backlog_seconds: Optional[float] = None  # from the API's return to the backlog's last event
+    backlog: Backlog = field(default_factory=lambda: Backlog())  # made before the return, received after
     after_return: List[float] = field(default_factory=list)  # durations of tries started soon after it
     api_back_at: Optional[float] = None  # when the API came back (time.time())
     left_for_flush: int = 0  # events only `spool flush` delivered after the drain wait
@@ -73,15 +71,21 @@ class SoakResult:
             "received_events": len(self.received & self.expected),
             "missing": len(self.missing),
             "missing_examples": [f"{kind} of run {run}" for run, kind in sorted(self.missing)[:5]],
-            "drain_events_per_s": round(self.drain_rate, 1) if self.drain_rate else None,
-            "backlog_events": self.backlog_events,
-            "backlog_delivered_after_s": round(self.backlog_seconds, 1) if self.backlog_seconds else None,
+            "drain_events_per_s": _rounded(self.backlog.rate),
+            "drain_steady_events_per_s": _rounded(self.backlog.steady_rate),
+            "backlog_events": self.backlog.events,
+            "backlog_first_after_s": _rounded(self.backlog.first_after),
+            "backlog_delivered_after_s": _rounded(self.backlog.last_after),
             "after_return_p50_s": round(statistics.median(self.after_return), 3)
             if self.after_return
             else None,
             "left_for_spool_flush": self.left_for_flush,
             "seconds": round(self.seconds, 1),
         }
+
+
+def _rounded(value: Optional[float]) -> Optional[float]:
+    return round(value, 1) if value is not None else None
 
 
 def _received(backend: MockBackendProcess) -> Set[Tuple[str, str]]:
@@ -93,25 +97,40 @@ def _received(backend: MockBackendProcess) -> Set[Tuple[str, str]]:
     }
 
 
-def _backlog(
-    backend: MockBackendProcess, back_at: Optional[float]
-) -> Tuple[int, Optional[float], Optional[float]]:
-    """The backlog once the API was back: how many events made before it came back were received
-    after, the rate while they arrived (from the first to the last), and the seconds from the API's
-    return to the last of them (the time its return took to be seen included)."""
+class Backlog(NamedTuple):
+    """The events made before the API came back and received after it."""
+
+    events: int = 0
+    rate: Optional[float] = None  # events/s from the backlog's first event received to its last
+    steady_rate: Optional[float] = None  # the same over its middle 90% (stragglers left out)
+    first_after: Optional[float] = None  # seconds from the API's return to the first of them
+    last_after: Optional[float] = None  # ... and to the last of them (the spool empty of them)
+
+
+def _backlog(backend: MockBackendProcess, back_at: Optional[float]) -> Backlog:
+    """The backlog once the API was back. Its steady rate leaves out the first and last 5% of its
+    events: a try that met the outage's end sends its own START only when it ends, seconds later,
+    and that one event would otherwise set the rate of the whole drain."""
     if back_at is None:
-        return 0, None, None
-    backlog = [
+        return Backlog()
+    backlog = sorted(
         item["received_at"]
         for item in backend.get("/api/v1/events")
         if item["event"]["job"]["name"].startswith("alvin_soak")
         and item["received_at"] >= back_at
         and _wall_time(item["event"]["eventTime"]) < back_at
-    ]
+    )
     if not backlog:
-        return 0, None, None
-    rate = len(backlog) / max(max(backlog) - min(backlog), 1e-3)
-    return len(backlog), rate, max(max(backlog) - back_at, 1e-3)
+        return Backlog()
+    cut = len(backlog) // 20
+    middle = backlog[cut : len(backlog) - cut]
+    return Backlog(
+        len(backlog),
+        len(backlog) / max(backlog[-1] - backlog[0], 1e-3),
+        len(middle) / max(middle[-1] - middle[0], 1e-3),
+        backlog[0] - back_at,
+        max(backlog[-1] - back_at, 1e-3),
+    )
 
 
 # Tries that started this soon after the API's return ran while the backlog drained.
@@ -223,9 +242,7 @@ def run_soak(
             deadline = time.monotonic() + DRAIN_SECONDS
             while time.monotonic() < deadline and not result.expected <= _received(backend):
                 time.sleep(1)
-            result.backlog_events, result.drain_rate, result.backlog_seconds = _backlog(
-                backend, result.api_back_at
-            )
+            result.backlog = _backlog(backend, result.api_back_at)
     finally:
         stop(procs)
     if enabled:
