@@ -69,6 +69,15 @@ lists_plugin() {
     echo "$out" | grep alvin_integration
 }
 
+collect_summary() {  # dir: the steps its project's subshell recorded, or that it failed before them
+    local dir=$1 line
+    if [ -f "$dir/summary" ]; then
+        while IFS= read -r line; do SUMMARY+=("$line"); done <"$dir/summary"
+    else
+        SUMMARY+=("$(printf '%-58s %9s  %s' "${dir##*/}: preparing the project" - FAILED)")
+    fi
+}
+
 clone_path() {  # extra python
     local extra=$1 python=$2 dir=$WORK/clone-$1 interpreter
     mkdir -p "$dir"
@@ -85,11 +94,7 @@ clone_path() {  # extra python
         printf '%s\n' "${SUMMARY[@]}" >"$dir/summary"
         exit "$FAILED"
     ) || FAILED=1
-    if [ -f "$dir/summary" ]; then
-        while IFS= read -r line; do SUMMARY+=("$line"); done <"$dir/summary"
-    else
-        SUMMARY+=("$(printf '%-58s %9s  %s' "${dir##*/}: preparing the project" - FAILED)")
-    fi
+    collect_summary "$dir"
 }
 
 user_path() {  # matrix row
@@ -110,11 +115,7 @@ user_path() {  # matrix row
         printf '%s\n' "${SUMMARY[@]}" >"$dir/summary"
         exit "$FAILED"
     ) || FAILED=1
-    if [ -f "$dir/summary" ]; then
-        while IFS= read -r line; do SUMMARY+=("$line"); done <"$dir/summary"
-    else
-        SUMMARY+=("$(printf '%-58s %9s  %s' "${dir##*/}: preparing the project" - FAILED)")
-    fi
+    collect_summary "$dir"
 }
 
 for pair in $POETRY_CLONE; do
