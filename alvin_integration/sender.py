@@ -27,7 +27,6 @@ from alvin_integration.machine_lock import MachineLock
 from alvin_integration.metrics import Counts, HealthMetrics
 from alvin_integration.spool import Record, Spool, Verdict
 from alvin_integration.spool_dir import SpoolDir
-from alvin_integration.thread_priority import yield_cpu_to_host
 from alvin_integration.workers import DaemonPool
 
 log = get_logger(__name__)
@@ -131,8 +130,7 @@ class Sender:
 
         ``keep_drain_lock``: a long-lived process (the scheduler) keeps the machine's drain lock
         once it has it, and drains a backlog continuously while the API answers; other processes
-        then deliver only their own events. Its sender's threads run at a lower CPU priority
-        (``thread_priority``): the task tries on the machine come first.
+        then deliver only their own events.
         """
         if keep_drain_lock:
             self._keeps_drain_lock = True
@@ -220,8 +218,6 @@ class Sender:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            if self._keeps_drain_lock:  # a long-lived process's drain: the tries on the machine come first
-                yield_cpu_to_host()
             done_before = self.delivered + self.dead_lettered
             try:
                 if (
@@ -323,8 +319,6 @@ class Sender:
     # -- one delivery and its verdict ----------------------------------------------------------
 
     def _deliver(self, record: Record) -> Verdict:
-        if self._keeps_drain_lock:
-            yield_cpu_to_host()
         self._step_aside_while_emitting()
         if self.breaker.is_open() and not self._last_chance_flushes:  # another delivery just failed
             return Verdict.STOP

@@ -211,9 +211,7 @@ def reconcile_periodically(emitter: Emitter, host: Host, interval: float, stop: 
     import threading
 
     from alvin_integration.logs import log_once
-    from alvin_integration.thread_priority import yield_cpu_to_host
 
-    yield_cpu_to_host()  # the scheduler's background work: the tries on the machine come first
     stop = stop or threading.Event()
     while not stop.wait(interval):
         try:
