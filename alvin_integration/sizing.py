@@ -19,7 +19,7 @@ _KEEP_ALVIN = ("dag_id", "task_id", "run_id", "try_number", "map_index", "state"
 
 def size_of(event: Dict[str, Any]) -> int:
     """The event's size as sent: compact JSON, UTF-8."""
-    return len(json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8"))
+    return _json_bytes(event)
 
 
 def _texts(value: Any, path: Path = ()) -> Iterator[Tuple[Path, str]]:
@@ -52,25 +52,30 @@ def _alvin(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 
 def fit_event(event: Dict[str, Any], max_bytes: int) -> Dict[str, Any]:
     """``event`` (a RunEvent as JSON, changed in place) cut to at most ``max_bytes``; see the module."""
-    if size_of(event) <= max_bytes:
+    size = size_of(event)
+    if size <= max_bytes:
         return event
     cut: List[str] = []
-    reserve = 2_048  # room for the list of cuts
-    _cut_texts(event, max_bytes - reserve, cut)
+    budget = max_bytes - 2_048  # room for the list of cuts
+    # Each cut changes the compact JSON by exactly its part's change in size: the event's size is
+    # kept by arithmetic, so thousands of datasets cost one pass, not one serialization per cut.
+    size = _cut_texts(event, size, budget, cut)
     for kind in ("inputs", "outputs"):
         for index, dataset in enumerate(event.get(kind) or []):
-            if size_of(event) <= max_bytes - reserve:
+            if size <= budget:
                 break
             if isinstance(dataset, dict) and dataset.get("facets"):
+                before = _json_bytes(dataset)
                 dataset.pop("facets")
+                size -= before - _json_bytes(dataset)
                 cut.append(f"{kind}[{index}].facets")
     for kind in ("inputs", "outputs"):
         datasets = event.get(kind) or []
-        while len(datasets) > 1 and size_of(event) > max_bytes - reserve:
-            datasets.pop()
+        while len(datasets) > 1 and size > budget:
+            size -= _json_bytes(datasets.pop()) + 1  # the element and its comma
             if f"{kind}[...]" not in cut:
                 cut.append(f"{kind}[...]")
-    if size_of(event) > max_bytes - reserve:
+    if size_of(event) > budget:
         _bare(event, cut)
     alvin = _alvin(event)
     if alvin is not None:
@@ -80,19 +85,26 @@ def fit_event(event: Dict[str, Any], max_bytes: int) -> Dict[str, Any]:
     return event
 
 
-def _cut_texts(event: Dict[str, Any], budget: int, cut: List[str]) -> None:
-    for _ in range(100):  # bounded: many small texts are the later cuts' job
-        excess = size_of(event) - budget
-        if excess <= 0:
-            return
-        path, text = max(_texts(event), key=lambda item: len(item[1]), default=((), ""))
-        if len(text) <= MIN_TEXT or not path:
-            return
+def _json_bytes(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8"))
+
+
+def _cut_texts(event: Dict[str, Any], size: int, budget: int, cut: List[str]) -> int:
+    """The longest texts shortened from the end, longest first, until ``size`` is within ``budget``;
+    returns the event's new size. No text is cut below ``MIN_TEXT``: many small texts are the
+    later cuts' job."""
+    for path, text in sorted(_texts(event), key=lambda item: len(item[1]), reverse=True):
+        excess = size - budget
+        if excess <= 0 or len(text) <= MIN_TEXT or not path:
+            break
         keep = max(MIN_TEXT, len(text) - excess - len(MARK) - 16)
-        _set(event, path, text[:keep] + MARK)
+        shorter = text[:keep] + MARK
+        _set(event, path, shorter)
+        size -= _json_bytes(text) - _json_bytes(shorter)
         name = _name(path)
         if name not in cut:
             cut.append(name)
+    return size
 
 
 def _bare(event: Dict[str, Any], cut: List[str]) -> None:
