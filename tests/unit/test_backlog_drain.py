@@ -82,7 +82,8 @@ def test_one_long_lived_process_drains_the_backlog_and_the_others_send_only_thei
         assert not task.sender.drain_lock.acquire()  # one drainer at a time
 
         own = task.emit(task_event(1, START))
-        assert task.flush(10.0)
+        task.flush(10.0)  # how long it waits is flush_wait's rule (tests/unit/test_flush_wait.py)
+        assert wait_for(lambda: own in task_api.keys(200))
         more = leave_tries(spool_dir, 50, first=150)  # tries that ended meanwhile
 
         assert wait_for(lambda: backlog | more <= set(drainer_api.keys(200)))
@@ -104,8 +105,9 @@ def test_a_process_that_is_not_long_lived_lets_the_drain_lock_go_after_its_pass(
     try:
         emitter = make_emitter(server.url, spool_dir)
         emitters.append(emitter)
-        emitter.emit(task_event(1))
-        assert emitter.flush(10.0)
+        event_id = emitter.emit(task_event(1))
+        emitter.flush(10.0)
+        assert wait_for(lambda: event_id in server.keys(200))
         assert wait_for(lambda: not emitter.sender.drain_lock.held)
         other = make_emitter(server.url, spool_dir)
         emitters.append(other)
@@ -140,7 +142,8 @@ def test_a_sender_backed_off_for_a_minute_is_the_machines_probe_within_seconds(
         emitters.append(drainer)
         drainer.sender.start(keep_drain_lock=True)
         event_id = drainer.emit(task_event(1))
-        assert wait_for(drainer.sender.breaker.is_open)
+        # the breaker opens a moment before the machine is told: wait for both
+        assert wait_for(lambda: drainer.sender.breaker.is_open() and drainer.sender.health.down_for() > 0)
         assert drainer.sender.breaker.seconds_left() > 30
         assert 0 < drainer.sender.health.down_for() <= PROBE_EVERY_SECONDS  # the machine's pause is short
         server.default = "ok"  # the API is back: the sender probes long before its minute is over

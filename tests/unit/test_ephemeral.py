@@ -48,10 +48,12 @@ def test_a_bad_ephemeral_value_is_one_clear_problem() -> None:
     assert [p.env for p in loaded.problems] == ["ALVIN_EPHEMERAL"]
 
 
-def emitter_for(url: str, spool_dir: str, ephemeral: bool, **extra: str) -> Emitter:
-    """An emitter with production retry pacing and a fast-polling sender; in a pod per try or not."""
+def emitter_for(url: str, spool_dir: str, ephemeral: bool, window: float = 20.0, **extra: str) -> Emitter:
+    """An emitter with production retry pacing and a fast-polling sender; in a pod per try or not.
+
+    ``window``: how long one delivery retries before its failure opens the circuit."""
     settings = settings_for(url, spool_dir, ALVIN_EPHEMERAL=str(ephemeral).lower(), **extra)
-    policy = RetryPolicy(base_delay=0.05, max_delay=0.2, max_retry_after=1.0, window=20.0)
+    policy = RetryPolicy(base_delay=0.05, max_delay=0.2, max_retry_after=1.0, window=window)
     return Emitter(settings, client=AlvinClient(settings, policy), breaker=CircuitBreaker(), poll_seconds=0.1)
 
 
@@ -120,7 +122,7 @@ def test_a_pod_that_gives_up_says_once_that_events_are_lost(
 def test_a_pod_retries_within_its_wait_after_the_circuit_opened(spool_dir: str, emitters: list) -> None:
     server = FaultServer(default="status:503")
     try:
-        pod = emitter_for(server.url, spool_dir, ephemeral=True)
+        pod = emitter_for(server.url, spool_dir, ephemeral=True, window=1.0)  # the circuit opens in a second
         pod.sender.breaker = CircuitBreaker(base=120.0, cap=120.0)  # a pause that would outlast the pod
         emitters.append(pod)
         pod.emit(task_event(1, START))
