@@ -51,6 +51,9 @@ def airflow_env(home: str, url: str, **extra: str) -> Dict[str, str]:
         AIRFLOW__CORE__LOAD_EXAMPLES="false",
         AIRFLOW__CORE__UNIT_TEST_MODE="false",
         AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
+        # a backfill (1.10, 2.x) and a try's `tasks run --local` look at their tasks once per job
+        # heartbeat: at the default 5 s each try of a backfill waited seconds after it ended
+        AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC="1",
         ALVIN_EXAMPLE_RETRY_MARKER=os.path.join(home, "retry-marker"),
         ALVIN_FLUSH_TIMEOUT=extra.get("ALVIN_FLUSH_TIMEOUT", "5"),
         # the golden STARTs carry their SQL's tables however loaded the machine (default: 5 ms)
