@@ -81,6 +81,8 @@ def run_demo(keep: bool = False, out: Callable[[str], None] = print, serve: bool
         AIRFLOW_HOME=home,
         AIRFLOW__CORE__DAGS_FOLDER=dags,
         AIRFLOW__CORE__LOAD_EXAMPLES="false",
+        # where the demo runs a backfill (1.10-2.2), it looks at its tries once a second, not every 5 s
+        AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC="1",
         PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
         ALVIN_URL=server.url,
         ALVIN_API_KEY=DEMO_API_KEY,
