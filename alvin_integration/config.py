@@ -285,6 +285,16 @@ SPECS: Tuple[SettingSpec, ...] = (
         limits=(0.0, 604_800.0),  # off, up to a week
     ),
     SettingSpec(
+        "drain_start_delay",
+        _parse_number,
+        "60",
+        "seconds ({range}) a scheduler or triggerer waits after its start before it drains what "
+        "ended task processes left in the machine's spool (earlier if it reports something itself); "
+        "it forks its workers meanwhile, and no fork must find our sender's thread in the middle of "
+        "a lock",
+        limits=(0.0, 3_600.0),
+    ),
+    SettingSpec(
         "extractors",
         _parse_text,
         None,
@@ -356,6 +366,7 @@ class Settings:
     max_event_kb: float = _default("max_event_kb")
     sql_start_wait_ms: float = _default("sql_start_wait_ms")
     reconcile_interval: float = _default("reconcile_interval")
+    drain_start_delay: float = _default("drain_start_delay")
     extractors: Optional[str] = _default("extractors")
     dags: Optional[str] = _default("dags")
     skip_operators: Optional[str] = _default("skip_operators")

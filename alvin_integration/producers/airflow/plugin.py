@@ -47,9 +47,9 @@ def _hook_lineage_readers() -> List[Any]:
 # spool (1.10's DAG processors exit right after spooling a DAG run's end), never waited on. Not in
 # processes that keep forking (a Celery worker's pool, Airflow 3's DAG processor): a fork while
 # the sender holds a lock of the standard library would leave the child stuck. The scheduler forks
-# its DAG-processor manager (and LocalExecutor workers) at its start, hence the delay.
+# its DAG-processor manager (and LocalExecutor workers) at its start, hence the delay
+# (ALVIN_DRAIN_START_DELAY; a process that spools an event of its own starts its sender then).
 LONG_LIVED = {("scheduler",), ("triggerer",)}
-START_DELAY_SECONDS = 60.0
 
 
 def _component() -> Tuple[str, ...]:
@@ -83,7 +83,12 @@ def _start_background_delivery() -> None:
 def _deliver_in_background() -> None:
     if is_disabled() or _component() not in LONG_LIVED:
         return
-    timer = threading.Timer(START_DELAY_SECONDS, _start_background_delivery)
+    from alvin_integration.config import load_settings
+
+    settings = load_settings().settings  # read again (and said once) by the emitter when it starts
+    if settings is None:
+        return
+    timer = threading.Timer(settings.drain_start_delay, _start_background_delivery)
     timer.daemon = True
     timer.name = "alvin-delivery-start"
     timer.start()
