@@ -111,7 +111,8 @@ def test_a_running_scheduler_empties_a_backlog_that_ended_processes_left(
 ) -> None:
     """With the API back, the scheduler's sender drains what ended task processes left, no task running."""
     backend = MockBackendProcess(str(tmp_path / "alvin.db"))
-    env, components = scheduler_deployment(migrated_home, tmp_path, backend.url)
+    # 5 s, not the default minute: past this idle scheduler's forks at its start (no task runs here)
+    env, components = scheduler_deployment(migrated_home, tmp_path, backend.url, ALVIN_DRAIN_START_DELAY="5")
     spool = env["ALVIN_SPOOL_DIR"]
     backlog = leave_tries(spool, 1500, events=True)  # 3,000 events, a segment per ended try
     procs = [start(env, args, tmp_path / f"{args[0]}.log") for args in components]

@@ -15,9 +15,13 @@ LINEAGE = "/api/v1/lineage"
 
 
 def leave_tries(spool_dir: str, tries: int, first: int = 0, events: bool = False) -> Set[str]:
-    """``tries`` forked processes that each spool a try's START and COMPLETE, then end; the record ids.
+    """The segments ``tries`` ended task processes leave: each a try's START and COMPLETE, unlocked;
+    the record ids.
 
-    ``events``: real RunEvents as bodies (what an API validates), else ``{}``.
+    A segment is its writer's while the writer holds its ``flock`` and anyone's once the writer
+    is gone; a spool closed here leaves it as an ended process does, without a fork per try (a
+    fork and wait cost 15 ms each here: 1,500 tries took 26 s). ``events``: real RunEvents as
+    bodies (what an API validates), else ``{}``.
     """
     os.makedirs(spool_dir, mode=0o700, exist_ok=True)
     ids = set()
@@ -34,13 +38,10 @@ def leave_tries(spool_dir: str, tries: int, first: int = 0, events: bool = False
                 for kind in ("start", "complete")
             ]
         ids |= {record.id for record in records}
-        pid = os.fork()
-        if pid == 0:  # the child: append, then end as a task process does
-            try:
-                spool = Spool(spool_dir, 64 * MB)
-                for record in records:
-                    spool.append(record)
-            finally:
-                os._exit(0)
-        os.waitpid(pid, 0)
+        spool = Spool(spool_dir, 64 * MB)  # a segment of its own, as each try's process has
+        try:
+            for record in records:
+                spool.append(record)
+        finally:
+            spool.close()  # its lock let go, as the process's end lets it go
     return ids
