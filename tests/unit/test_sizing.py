@@ -59,3 +59,28 @@ def test_many_datasets_are_shortened_and_at_worst_only_identity_is_left() -> Non
     bare = fit_event(huge_names, 16 * 1024)
     assert size_of(bare) <= 16 * 1024
     assert bare["run"]["facets"]["alvin"]["task_id"] == "task_0"
+
+
+def test_cutting_thousands_of_datasets_serializes_the_whole_event_a_few_times_only(monkeypatch) -> None:
+    """fit_event runs in the task's thread: its cost must not grow with the square of the datasets."""
+    import types
+
+    import alvin_integration.sizing as sizing
+
+    whole = []
+
+    def dumps(value: Any, **options: Any) -> str:
+        if isinstance(value, dict) and "eventType" in value:
+            whole.append(1)
+        return json.dumps(value, **options)
+
+    monkeypatch.setattr(sizing, "json", types.SimpleNamespace(dumps=dumps))
+    event = task_event().to_dict()
+    event["inputs"] = [Dataset("postgres://db:5432", f"public.t{i:05d}").to_dict() for i in range(5_000)]
+    event["outputs"] = [
+        {**Dataset("postgres://db:5432", f"public.o{i:05d}").to_dict(), "facets": {"x": {"y": "z" * 50}}}
+        for i in range(5_000)
+    ]
+    fitted = fit_event(event, 16 * 1024)
+    assert size_of(fitted) <= 16 * 1024
+    assert len(whole) <= 5, f"the whole event was serialized {len(whole)} times"
