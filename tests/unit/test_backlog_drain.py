@@ -111,7 +111,8 @@ def test_a_process_that_is_not_long_lived_lets_the_drain_lock_go_after_its_pass(
         assert wait_for(lambda: not emitter.sender.drain_lock.held)
         other = make_emitter(server.url, spool_dir)
         emitters.append(other)
-        assert other.sender.drain_lock.acquire()  # free for whoever drains next
+        # free for whoever drains next (between the passes the first sender makes, one per poll)
+        assert wait_for(other.sender.drain_lock.acquire)
     finally:
         server.close()
 
